@@ -1,1 +1,378 @@
+//! # brownout-web
+//!
+//! The Brownout page. It owns a [`Sim`] and animates it:
+//!
+//! ```text
+//!  sliders ─► Msg ─► sim.set_*(..)           (live, no reload)
+//!  requestAnimationFrame ─► advance by real elapsed time × speed
+//!                        ─► paint the canvas (nodes, edges, dots)
+//!                        ─► every 250 ms: Figures ─► Yew re-renders panels
+//! ```
+//!
+//! The dots never go through Yew's virtual DOM: the canvas is painted
+//! directly each frame, and Yew renders only the controls and the figures,
+//! four times a second.
 
+mod animation;
+mod diagram;
+mod figures;
+mod palette;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use brownout_sim::time::MILLISECOND;
+use brownout_sim::{Progress, Scenario, Sim};
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+pub use animation::running_loops;
+use animation::AnimationLoop;
+use diagram::Painter;
+use figures::{percent, times, Figures};
+
+/// Longest stretch of real time one frame may simulate. After a hidden tab
+/// or a stall the browser reports a long gap between frames; simulating all
+/// of it at once would jump the picture and burst the load, so the gap is
+/// cut to this.
+const MAX_FRAME_GAP_MS: f64 = 100.0;
+
+/// Most events one frame may process. A frame that would need more simply
+/// simulates less time: the run slows down rather than the page freezing.
+const EVENTS_PER_FRAME: u64 = 40_000;
+
+/// How often the figures under the diagram are refreshed.
+const FIGURES_EVERY_MS: f64 = 250.0;
+
+/// Simulation speeds offered, as multiples of real time.
+const SPEEDS: [f64; 8] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
+const DEFAULT_SPEED: f64 = 0.25;
+
+/// Bounds of the load slider, in requests per second.
+const LOAD_MAX: f64 = 200.0;
+/// Bounds of the retries slider.
+const RETRIES_MAX: u32 = 5;
+
+#[derive(Clone, Copy)]
+struct Playback {
+    playing: bool,
+    speed: f64,
+}
+
+pub enum Msg {
+    ErrorRate(String),
+    Retries(String),
+    Load(String),
+    Speed(String),
+    TogglePlay,
+    Restart,
+    Figures(Figures),
+}
+
+pub struct App {
+    sim: Rc<RefCell<Sim>>,
+    playback: Rc<Cell<Playback>>,
+    canvas: NodeRef,
+    animation: Option<AnimationLoop>,
+    figures: Figures,
+    /// The last refused input, shown until the next accepted one.
+    notice: Option<String>,
+}
+
+impl App {
+    fn last_service(&self) -> usize {
+        self.sim.borrow().scenario().services.len().saturating_sub(1)
+    }
+
+    fn start_animation(&mut self, ctx: &Context<Self>) {
+        let sim = self.sim.clone();
+        let playback = self.playback.clone();
+        let canvas = self.canvas.clone();
+        let figures = ctx.link().callback(Msg::Figures);
+        let mut painter = Painter::default();
+        let mut last_frame: Option<f64> = None;
+        let mut last_figures = f64::NEG_INFINITY;
+        let mut lagging = false;
+        self.animation = Some(AnimationLoop::start(move |now_ms| {
+            let gap = last_frame.map_or(0.0, |t| (now_ms - t).clamp(0.0, MAX_FRAME_GAP_MS));
+            last_frame = Some(now_ms);
+            let mut sim = sim.borrow_mut();
+            let play = playback.get();
+            if play.playing && gap > 0.0 {
+                let step = (gap * play.speed * MILLISECOND as f64).round() as u64;
+                let target = sim.now().saturating_add(step);
+                lagging = sim.advance_to_within(target, EVENTS_PER_FRAME) == Progress::OutOfBudget;
+            }
+            if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
+                if let Some((ctx2d, w, h)) = prepare(&canvas) {
+                    painter.paint(&ctx2d, &sim, w, h);
+                }
+            }
+            if now_ms - last_figures >= FIGURES_EVERY_MS {
+                last_figures = now_ms;
+                figures.emit(Figures::read(&sim, lagging));
+            }
+        }));
+    }
+}
+
+/// Sizes the canvas's backing store to its CSS size times the device pixel
+/// ratio, so that it stays sharp on high-density screens and projectors,
+/// and returns a context that draws in CSS pixels.
+fn prepare(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64, f64)> {
+    let ratio = web_sys::window()?.device_pixel_ratio().max(1.0);
+    let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
+    if w <= 0.0 || h <= 0.0 {
+        return None;
+    }
+    let (pw, ph) = ((w * ratio).round() as u32, (h * ratio).round() as u32);
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+    }
+    let ctx = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
+    ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok()?;
+    Some((ctx, w, h))
+}
+
+/// Parses a slider's value, refusing what is not a number within range.
+fn parse_in(value: &str, what: &str, min: f64, max: f64) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= min && x <= max => Ok(x),
+        _ => Err(format!("{what}: {value:?} is not a number from {min} to {max}; kept the previous value")),
+    }
+}
+
+fn new_sim() -> Sim {
+    Sim::new(Scenario::retry_chain()).expect("the built-in scenario is valid")
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(_ctx: &Context<Self>) -> Self {
+        let sim = new_sim();
+        let figures = Figures::read(&sim, false);
+        App {
+            sim: Rc::new(RefCell::new(sim)),
+            playback: Rc::new(Cell::new(Playback { playing: true, speed: DEFAULT_SPEED })),
+            canvas: NodeRef::default(),
+            animation: None,
+            figures,
+            notice: None,
+        }
+    }
+
+    fn update(&mut self, _ctx: &Context<Self>, msg: Msg) -> bool {
+        let last = self.last_service();
+        let applied: Result<(), String> = match msg {
+            Msg::Figures(figures) => {
+                let changed = figures != self.figures;
+                self.figures = figures;
+                return changed;
+            }
+            Msg::ErrorRate(v) => parse_in(&v, "error rate", 0.0, 100.0).and_then(|pct| {
+                self.sim.borrow_mut().set_error_rate(last, pct / 100.0).map_err(|e| e.to_string())
+            }),
+            Msg::Retries(v) => parse_in(&v, "retries", 0.0, RETRIES_MAX as f64).and_then(|r| {
+                self.sim.borrow_mut().set_retries(r.round() as u32).map_err(|e| e.to_string())
+            }),
+            Msg::Load(v) => parse_in(&v, "load", 0.0, LOAD_MAX)
+                .and_then(|rate| self.sim.borrow_mut().set_load(rate).map_err(|e| e.to_string())),
+            Msg::Speed(v) => parse_in(&v, "speed", SPEEDS[0], SPEEDS[SPEEDS.len() - 1]).map(|speed| {
+                let p = self.playback.get();
+                self.playback.set(Playback { speed, ..p });
+            }),
+            Msg::TogglePlay => {
+                let p = self.playback.get();
+                self.playback.set(Playback { playing: !p.playing, ..p });
+                Ok(())
+            }
+            Msg::Restart => {
+                // Keep the user's settings: rebuild from the live scenario.
+                let scenario = self.sim.borrow().scenario().clone();
+                *self.sim.borrow_mut() = Sim::new(scenario).unwrap_or_else(|_| new_sim());
+                Ok(())
+            }
+        };
+        self.notice = applied.err();
+        self.figures = Figures::read(&self.sim.borrow(), false);
+        true
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
+        if first_render {
+            self.start_animation(ctx);
+        }
+    }
+
+    fn destroy(&mut self, _ctx: &Context<Self>) {
+        self.animation = None;
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let f = &self.figures;
+        let sim = self.sim.borrow();
+        let scenario = sim.scenario();
+        let last = scenario.services.len().saturating_sub(1);
+        let last_name = scenario.services.get(last).map(|s| s.name.clone()).unwrap_or_default();
+        let playback = self.playback.get();
+        let retries = f.tries.saturating_sub(1);
+        let error_pct = (f.error_rate * 100.0).round();
+        let load = scenario.load.rate_per_sec;
+
+        let on_range = |make: fn(String) -> Msg| {
+            link.callback(move |e: InputEvent| make(e.target_unchecked_into::<HtmlInputElement>().value()))
+        };
+        let on_speed =
+            link.callback(|e: Event| Msg::Speed(e.target_unchecked_into::<HtmlSelectElement>().value()));
+
+        let measured = f.services.get(last).and_then(|row| row.amplification);
+        let tries_word = if f.tries == 1 { "try" } else { "tries" };
+        let retries_word = if retries == 1 { "retry" } else { "retries" };
+        let power = (0..f.hops).map(|_| f.tries.to_string()).collect::<Vec<_>>().join(" × ");
+
+        html! {
+            <main class="app">
+                <header class="masthead">
+                    <h1>{ "Brownout" }</h1>
+                    <p class="subtitle">{ &scenario.name }</p>
+                </header>
+
+                <section class="stage" aria-label="Service diagram">
+                    <canvas id="diagram" ref={self.canvas.clone()} role="img"
+                        aria-label={format!("Requests flowing from the client through {} services", scenario.services.len())} />
+                    <ul class="legend" aria-label="Legend">
+                        { for palette::DOT_KINDS.iter().map(|&k| html! {
+                            <li><span class="swatch" style={format!("background:{}", palette::dot_colour(k))}></span>
+                                { palette::dot_label(k) }</li>
+                        }) }
+                        <li><span class="gauge-swatch"></span>{ "workers busy / queue used" }</li>
+                    </ul>
+                </section>
+
+                <section class="lesson" aria-live="polite">
+                    <div class="lesson-figure">
+                        <span class="lesson-label">{ format!("Predicted at {last_name}") }</span>
+                        <span id="predicted" class="big" data-value={format!("{:.4}", f.predicted)}>{ times(f.predicted) }</span>
+                    </div>
+                    <div class="lesson-figure">
+                        <span class="lesson-label">{ format!("Measured at {last_name}") }</span>
+                        <span id="measured" class="big" data-value={measured.map(|m| format!("{m:.4}")).unwrap_or_default()}>
+                            { measured.map(times).unwrap_or_else(|| "measuring…".into()) }
+                        </span>
+                    </div>
+                    <p class="lesson-text">
+                        { format!("{retries} {retries_word} = {} {tries_word} per hop. ", f.tries) }
+                        { format!("At 100 % errors, {} hops give {power} = {} attempts per request at {last_name}. ",
+                            f.hops, f.tries.pow(f.hops)) }
+                        { format!("At {error_pct:.0} % errors, the retry policy alone predicts {}.", times(f.predicted)) }
+                        <br/>
+                        <small>{ "Attempts per client request, over the requests that finished in the last 10 simulated seconds since the last change. Timeouts and full queues cut the measured figure below the prediction." }</small>
+                    </p>
+                </section>
+
+                <section class="controls" aria-label="Controls">
+                    <div class="control">
+                        <label for="error-rate">{ format!("{last_name} error rate") }</label>
+                        <input type="range" id="error-rate" min="0" max="100" step="1"
+                            value={error_pct.to_string()} oninput={on_range(Msg::ErrorRate)} />
+                        <output for="error-rate">{ format!("{error_pct:.0} %") }</output>
+                    </div>
+                    <div class="control">
+                        <label for="retries">{ "Retries per hop" }</label>
+                        <input type="range" id="retries" min="0" max={RETRIES_MAX.to_string()} step="1"
+                            value={retries.to_string()} oninput={on_range(Msg::Retries)} />
+                        <output for="retries">{ format!("{retries} {retries_word} = {} {tries_word}", f.tries) }</output>
+                    </div>
+                    <div class="control">
+                        <label for="load">{ "Client load" }</label>
+                        <input type="range" id="load" min="1" max={LOAD_MAX.to_string()} step="1"
+                            value={load.to_string()} oninput={on_range(Msg::Load)} />
+                        <output for="load">{ format!("{load:.0} req/s") }</output>
+                    </div>
+                    <div class="control playback">
+                        <button id="play" onclick={link.callback(|_| Msg::TogglePlay)}>
+                            { if playback.playing { "Pause" } else { "Play" } }
+                        </button>
+                        <button id="restart" onclick={link.callback(|_| Msg::Restart)}>{ "Restart" }</button>
+                        <label for="speed">{ "Speed" }</label>
+                        <select id="speed" onchange={on_speed}>
+                            { for SPEEDS.iter().map(|&s| html! {
+                                <option value={s.to_string()} selected={s == playback.speed}>{ format!("{s}×") }</option>
+                            }) }
+                        </select>
+                        <span class="clock" id="clock">{ format!("t = {:.1} s", f.sim_seconds) }</span>
+                    </div>
+                    if f.lagging {
+                        <p class="notice">{ "The simulation cannot keep up at this speed and load: it is running slower than chosen." }</p>
+                    }
+                    if let Some(notice) = &self.notice {
+                        <p class="notice" role="alert">{ notice }</p>
+                    }
+                </section>
+
+                <table class="figures" aria-label="Live figures per service">
+                    <thead><tr>
+                        <th scope="col">{ "Service" }</th>
+                        <th scope="col">{ "Attempts/s" }</th>
+                        <th scope="col">{ "Amplification" }</th>
+                        <th scope="col">{ "Failed" }</th>
+                        <th scope="col">{ "Busy workers" }</th>
+                        <th scope="col">{ "Queue" }</th>
+                    </tr></thead>
+                    <tbody>
+                        <tr class="client-row">
+                            <th scope="row">{ "client" }</th>
+                            <td id="rate-client">{ format!("{:.1}", f.requests_per_sec) }</td>
+                            <td>{ "1×" }</td>
+                            <td id="failed-client">{ f.success_share.map(|s| percent(1.0 - s)).unwrap_or_else(|| "–".into()) }</td>
+                            <td>{ "–" }</td>
+                            <td>{ "–" }</td>
+                        </tr>
+                        { for f.services.iter().map(|row| html! {
+                            <tr>
+                                <th scope="row">{ &row.name }</th>
+                                <td id={format!("rate-{}", row.name)}>{ format!("{:.1}", row.attempts_per_sec) }</td>
+                                <td id={format!("amp-{}", row.name)}
+                                    data-value={row.amplification.map(|a| format!("{a:.4}")).unwrap_or_default()}>
+                                    { row.amplification.map(times).unwrap_or_else(|| "…".into()) }
+                                </td>
+                                <td>{ row.failed_share.map(percent).unwrap_or_else(|| "–".into()) }</td>
+                                <td>{ format!("{} / {}", row.busy_workers, row.workers) }</td>
+                                <td>{ format!("{} / {}", row.queued, row.queue_capacity) }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+                <p class="footnote">{ format!(
+                    "Rates average the last 5 simulated seconds. Network latency {} ms per hop; {} per try before a timeout.",
+                    scenario.calls.first().map(|c| c.latency_ms).unwrap_or(0.0),
+                    scenario.calls.iter().map(|c| format!("{} → {}: {} s", c.from, c.to, c.timeout_ms / 1000.0)).collect::<Vec<_>>().join(", ")
+                ) }</p>
+            </main>
+        }
+    }
+}
+
+/// Writes any panic to the console and into a visible banner, so that a
+/// bug shows as a message instead of a frozen canvas.
+pub fn install_panic_banner() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string();
+        web_sys::console::error_1(&message.clone().into());
+        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+            if let Ok(banner) = doc.create_element("div") {
+                banner.set_id("fatal");
+                banner.set_attribute("role", "alert").ok();
+                banner.set_text_content(Some(&format!("Brownout stopped on an internal error: {message}")));
+                if let Some(body) = doc.body() {
+                    body.prepend_with_node_1(&banner).ok();
+                }
+            }
+        }
+    }));
+}

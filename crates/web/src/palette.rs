@@ -1,0 +1,44 @@
+//! The visual language: one colour per kind of message, shared by the
+//! canvas and the legend so that they can never disagree.
+//!
+//! Colours are from the Okabe–Ito palette, which stays distinguishable with
+//! the common colour-vision deficiencies and on washed-out projectors.
+
+use brownout_sim::DotKind;
+
+pub const INK: &str = "#1d2330";
+pub const MUTED: &str = "#5b6475";
+pub const EDGE: &str = "#b6bdca";
+pub const NODE_FILL: &str = "#ffffff";
+pub const GAUGE_TRACK: &str = "#e7eaf0";
+pub const GAUGE_OK: &str = "#56b4e9";
+pub const GAUGE_HOT: &str = "#d55e00";
+
+/// Every kind of dot, in legend order.
+pub const DOT_KINDS: [DotKind; 5] =
+    [DotKind::FirstTry, DotKind::Retry, DotKind::Success, DotKind::Error, DotKind::Rejected];
+
+pub fn dot_colour(kind: DotKind) -> &'static str {
+    match kind {
+        DotKind::FirstTry => "#0072b2",
+        DotKind::Retry => "#e69f00",
+        DotKind::Success => "#009e73",
+        DotKind::Error => "#d55e00",
+        DotKind::Rejected => "#cc79a7",
+    }
+}
+
+pub fn dot_label(kind: DotKind) -> &'static str {
+    match kind {
+        DotKind::FirstTry => "call, first try",
+        DotKind::Retry => "call, retry",
+        DotKind::Success => "success response",
+        DotKind::Error => "error response",
+        DotKind::Rejected => "rejected: queue full",
+    }
+}
+
+/// Position of a kind in [`DOT_KINDS`].
+pub fn dot_index(kind: DotKind) -> usize {
+    DOT_KINDS.iter().position(|&k| k == kind).unwrap_or(0)
+}
