@@ -51,7 +51,10 @@ pub struct Counters {
 
 impl Counters {
     pub(crate) fn new(services: usize) -> Self {
-        Counters { client: ClientCounters::default(), services: vec![ServiceCounters::default(); services] }
+        Counters {
+            client: ClientCounters::default(),
+            services: vec![ServiceCounters::default(); services],
+        }
     }
 
     fn add(&mut self, other: &Counters) {
@@ -82,7 +85,11 @@ pub struct Seconds<T> {
 
 impl<T: Clone> Seconds<T> {
     pub fn new(keep: usize) -> Self {
-        Seconds { first: 0, buckets: VecDeque::new(), keep: keep.max(1) }
+        Seconds {
+            first: 0,
+            buckets: VecDeque::new(),
+            keep: keep.max(1),
+        }
     }
 
     /// The bucket of second `sec`, created (with `empty`, as are the seconds
@@ -153,7 +160,10 @@ impl Metrics {
             series: Seconds::new(SERIES_SECONDS),
             empty: Counters::new(services),
             settled: Seconds::new(AMPLIFICATION_SECONDS as usize + 1),
-            empty_settled: Settled { requests: 0, attempts: vec![0; services] },
+            empty_settled: Settled {
+                requests: 0,
+                attempts: vec![0; services],
+            },
         }
     }
 

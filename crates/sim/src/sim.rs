@@ -198,8 +198,15 @@ struct Job {
 }
 
 enum Payload {
-    Request { call: CallKey, try_no: u32 },
-    Response { call: CallKey, try_no: u32, reply: Reply },
+    Request {
+        call: CallKey,
+        try_no: u32,
+    },
+    Response {
+        call: CallKey,
+        try_no: u32,
+        reply: Reply,
+    },
 }
 
 struct Message {
@@ -259,7 +266,12 @@ pub enum ParamError {
     #[error("no service has index {0}")]
     NoSuchService(usize),
     #[error("{name} must be within {min} to {max}, not {value}")]
-    OutOfRange { name: &'static str, value: f64, min: f64, max: f64 },
+    OutOfRange {
+        name: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
 }
 
 /// A running simulation of one scenario.
@@ -294,7 +306,11 @@ impl Sim {
             .calls
             .iter()
             .map(|c| Edge {
-                from: if c.from == CLIENT { Node::Client } else { Node::Service(index_of(&c.from).unwrap_or(0)) },
+                from: if c.from == CLIENT {
+                    Node::Client
+                } else {
+                    Node::Service(index_of(&c.from).unwrap_or(0))
+                },
                 to: index_of(&c.to).unwrap_or(0),
                 latency: from_millis(c.latency_ms),
                 timeout: from_millis(c.timeout_ms).max(1),
@@ -302,7 +318,10 @@ impl Sim {
                 backoff: from_millis(c.backoff_ms),
             })
             .collect();
-        let entry = edges.iter().position(|e| e.from == Node::Client).unwrap_or(0);
+        let entry = edges
+            .iter()
+            .position(|e| e.from == Node::Client)
+            .unwrap_or(0);
         let seed = scenario.seed;
         let services = scenario
             .services
@@ -313,8 +332,15 @@ impl Sim {
                 queue_capacity: s.queue,
                 service_time: s.service_time.clone(),
                 error_rate: s.error_rate,
-                calls: (0..edges.len()).filter(|&e| edges[e].from == Node::Service(i)).collect(),
-                instances: (0..s.instances).map(|_| Instance { busy: 0, queue: VecDeque::new() }).collect(),
+                calls: (0..edges.len())
+                    .filter(|&e| edges[e].from == Node::Service(i))
+                    .collect(),
+                instances: (0..s.instances)
+                    .map(|_| Instance {
+                        busy: 0,
+                        queue: VecDeque::new(),
+                    })
+                    .collect(),
                 next_instance: 0,
                 times: Stream::new(seed, streams::service_time(i)),
                 errors: Stream::new(seed, streams::errors(i)),
@@ -381,7 +407,9 @@ impl Sim {
 
     /// Workers and queues of a service now.
     pub fn service_load(&self, service: usize) -> ServiceLoad {
-        let Some(s) = self.services.get(service) else { return ServiceLoad::default() };
+        let Some(s) = self.services.get(service) else {
+            return ServiceLoad::default();
+        };
         let busy: u32 = s.instances.iter().map(|i| i.busy).sum();
         let queued: u32 = s.instances.iter().map(|i| i.queue.len() as u32).sum();
         let n = s.instances.len() as u32;
@@ -430,7 +458,10 @@ impl Sim {
         if settled.requests == 0 {
             return None;
         }
-        settled.attempts.get(service).map(|&a| a as f64 / settled.requests as f64)
+        settled
+            .attempts
+            .get(service)
+            .map(|&a| a as f64 / settled.requests as f64)
     }
 
     // ----- changing parameters while running -----------------------------
@@ -438,7 +469,10 @@ impl Sim {
     /// Sets a service's error probability (0 to 1).
     pub fn set_error_rate(&mut self, service: usize, p: f64) -> Result<(), ParamError> {
         check("error rate", p, 0.0, 1.0)?;
-        let s = self.services.get_mut(service).ok_or(ParamError::NoSuchService(service))?;
+        let s = self
+            .services
+            .get_mut(service)
+            .ok_or(ParamError::NoSuchService(service))?;
         s.error_rate = p;
         self.scenario.services[service].error_rate = p;
         self.parameters_changed();
@@ -507,7 +541,11 @@ impl Sim {
 
     fn schedule(&mut self, at: Micros, event: Event) {
         self.seq += 1;
-        self.events.push(Scheduled { at, seq: self.seq, event });
+        self.events.push(Scheduled {
+            at,
+            seq: self.seq,
+            event,
+        });
     }
 
     fn schedule_arrival(&mut self) {
@@ -516,7 +554,10 @@ impl Sim {
         }
         let gap = self.arrivals.exponential(SECOND as f64 / self.rate_per_sec);
         let gap = (gap.round() as Micros).max(1);
-        self.schedule(self.now.saturating_add(gap), Event::Arrival(self.arrival_generation));
+        self.schedule(
+            self.now.saturating_add(gap),
+            Event::Arrival(self.arrival_generation),
+        );
     }
 
     fn handle(&mut self, event: Event) {
@@ -531,7 +572,10 @@ impl Sim {
             Event::WorkDone(job) => self.work_done(job),
             Event::TryTimeout(call, try_no) => self.try_timeout(call, try_no),
             Event::RetryDue(call) => {
-                if matches!(self.calls.get(call).map(|c| &c.state), Some(CallState::BackingOff)) {
+                if matches!(
+                    self.calls.get(call).map(|c| &c.state),
+                    Some(CallState::BackingOff)
+                ) {
                     self.send_try(call);
                 }
             }
@@ -550,7 +594,13 @@ impl Sim {
     }
 
     fn start_call(&mut self, root: RootKey, owner: Owner, edge: usize) {
-        let call = self.calls.insert(Call { root, owner, edge, tries: 0, state: CallState::BackingOff });
+        let call = self.calls.insert(Call {
+            root,
+            owner,
+            edge,
+            tries: 0,
+            state: CallState::BackingOff,
+        });
         self.send_try(call);
     }
 
@@ -559,27 +609,47 @@ impl Sim {
         c.tries += 1;
         c.state = CallState::Waiting(c.tries);
         let (root, edge, try_no) = (c.root, c.edge, c.tries);
-        let kind = if try_no == 1 { DotKind::FirstTry } else { DotKind::Retry };
+        let kind = if try_no == 1 {
+            DotKind::FirstTry
+        } else {
+            DotKind::Retry
+        };
         self.roots[root].open += 1;
         self.send(root, edge, kind, Payload::Request { call, try_no });
         let timeout = self.edges[edge].timeout;
-        self.schedule(self.now.saturating_add(timeout), Event::TryTimeout(call, try_no));
+        self.schedule(
+            self.now.saturating_add(timeout),
+            Event::TryTimeout(call, try_no),
+        );
     }
 
     fn send(&mut self, root: RootKey, edge: usize, kind: DotKind, payload: Payload) {
         let arrives = self.now.saturating_add(self.edges[edge].latency);
-        let msg = self.messages.insert(Message { root, edge, sent: self.now, arrives, kind, payload });
+        let msg = self.messages.insert(Message {
+            root,
+            edge,
+            sent: self.now,
+            arrives,
+            kind,
+            payload,
+        });
         self.schedule(arrives, Event::Deliver(msg));
     }
 
     fn deliver(&mut self, msg: MsgKey) {
-        let Some(m) = self.messages.remove(msg) else { return };
+        let Some(m) = self.messages.remove(msg) else {
+            return;
+        };
         match m.payload {
             Payload::Request { call, try_no } => {
                 self.roots[m.root].open -= 1;
                 self.receive(m.root, m.edge, (call, try_no));
             }
-            Payload::Response { call, try_no, reply } => {
+            Payload::Response {
+                call,
+                try_no,
+                reply,
+            } => {
                 let current = matches!(
                     self.calls.get(call).map(|c| &c.state),
                     Some(CallState::Waiting(n)) if *n == try_no
@@ -602,25 +672,48 @@ impl Sim {
     fn receive(&mut self, root: RootKey, edge: usize, reply_to: (CallKey, u32)) {
         let service = self.edges[edge].to;
         self.roots[root].attempts[service] += 1;
-        self.metrics.record(self.now, |c| c.services[service].attempts += 1);
+        self.metrics
+            .record(self.now, |c| c.services[service].attempts += 1);
 
         let s = &mut self.services[service];
         let instance = s.next_instance;
         s.next_instance = (s.next_instance + 1) % s.instances.len();
-        let (busy, queued) = (s.instances[instance].busy, s.instances[instance].queue.len() as u32);
+        let (busy, queued) = (
+            s.instances[instance].busy,
+            s.instances[instance].queue.len() as u32,
+        );
         if busy < s.workers || queued < s.queue_capacity {
-            let job = self.jobs.insert(Job { root, service, instance, reply_to, edge, state: JobState::Queued });
+            let job = self.jobs.insert(Job {
+                root,
+                service,
+                instance,
+                reply_to,
+                edge,
+                state: JobState::Queued,
+            });
             self.roots[root].open += 1;
             if busy < self.services[service].workers {
                 self.services[service].instances[instance].busy += 1;
                 self.start_work(job);
             } else {
-                self.services[service].instances[instance].queue.push_back(job);
+                self.services[service].instances[instance]
+                    .queue
+                    .push_back(job);
             }
         } else {
-            self.metrics.record(self.now, |c| c.services[service].rejections += 1);
+            self.metrics
+                .record(self.now, |c| c.services[service].rejections += 1);
             let (call, try_no) = reply_to;
-            self.send(root, edge, DotKind::Rejected, Payload::Response { call, try_no, reply: Reply::Rejected });
+            self.send(
+                root,
+                edge,
+                DotKind::Rejected,
+                Payload::Response {
+                    call,
+                    try_no,
+                    reply: Reply::Rejected,
+                },
+            );
         }
     }
 
@@ -633,7 +726,10 @@ impl Sim {
             ServiceTime::Exponential { mean_ms } => s.times.exponential(mean_ms),
             ServiceTime::LogNormal { median_ms, sigma } => s.times.log_normal(median_ms, sigma),
         };
-        self.schedule(self.now.saturating_add(from_millis(ms)), Event::WorkDone(job));
+        self.schedule(
+            self.now.saturating_add(from_millis(ms)),
+            Event::WorkDone(job),
+        );
     }
 
     fn work_done(&mut self, job: JobKey) {
@@ -668,9 +764,22 @@ impl Sim {
             Reply::Success => c.services[service].successes += 1,
             _ => c.services[service].errors += 1,
         });
-        let kind = if reply == Reply::Success { DotKind::Success } else { DotKind::Error };
+        let kind = if reply == Reply::Success {
+            DotKind::Success
+        } else {
+            DotKind::Error
+        };
         let (call, try_no) = j.reply_to;
-        self.send(j.root, j.edge, kind, Payload::Response { call, try_no, reply });
+        self.send(
+            j.root,
+            j.edge,
+            kind,
+            Payload::Response {
+                call,
+                try_no,
+                reply,
+            },
+        );
 
         let instance = &mut self.services[service].instances[j.instance];
         match instance.queue.pop_front() {
@@ -682,10 +791,13 @@ impl Sim {
     }
 
     fn try_timeout(&mut self, call: CallKey, try_no: u32) {
-        let Some(c) = self.calls.get(call) else { return };
+        let Some(c) = self.calls.get(call) else {
+            return;
+        };
         if matches!(c.state, CallState::Waiting(n) if n == try_no) {
             let service = self.edges[c.edge].to;
-            self.metrics.record(self.now, |m| m.services[service].timeouts += 1);
+            self.metrics
+                .record(self.now, |m| m.services[service].timeouts += 1);
             self.try_ended(call, TryResult::Timeout);
         }
     }
@@ -737,7 +849,9 @@ impl Sim {
     /// Removes a root once it has its outcome and no work of it remains,
     /// counting its attempts if it began under the current parameters.
     fn maybe_settle(&mut self, root: RootKey) {
-        let Some(r) = self.roots.get(root) else { return };
+        let Some(r) = self.roots.get(root) else {
+            return;
+        };
         if r.outcome.is_none() || r.open > 0 {
             return;
         }
@@ -752,6 +866,11 @@ fn check(name: &'static str, value: f64, min: f64, max: f64) -> Result<(), Param
     if value.is_finite() && value >= min && value <= max {
         Ok(())
     } else {
-        Err(ParamError::OutOfRange { name, value, min, max })
+        Err(ParamError::OutOfRange {
+            name,
+            value,
+            min,
+            max,
+        })
     }
 }

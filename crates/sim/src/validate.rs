@@ -38,20 +38,29 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { field: field.into(), message: message.into() });
+        self.problems.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     /// A finite number within [min, max].
     fn range(&mut self, field: impl Into<String>, value: f64, min: f64, max: f64, unit: &str) {
         if !value.is_finite() || value < min || value > max {
-            self.fail(field, format!("{value} is out of range: expected {min} to {max} {unit}"));
+            self.fail(
+                field,
+                format!("{value} is out of range: expected {min} to {max} {unit}"),
+            );
         }
     }
 
     /// A finite number above zero and at most max.
     fn positive(&mut self, field: impl Into<String>, value: f64, max: f64, unit: &str) {
         if !value.is_finite() || value <= 0.0 || value > max {
-            self.fail(field, format!("{value} is out of range: expected more than 0, at most {max} {unit}"));
+            self.fail(
+                field,
+                format!("{value} is out of range: expected more than 0, at most {max} {unit}"),
+            );
         }
     }
 }
@@ -71,33 +80,79 @@ pub(crate) mod limits {
 /// Checks a scenario; `Ok` means it can be run as it is.
 pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
     let mut c = Checker::default();
-    c.range("load.rate_per_sec", scenario.load.rate_per_sec, 0.0, limits::MAX_RATE, "requests per second");
+    c.range(
+        "load.rate_per_sec",
+        scenario.load.rate_per_sec,
+        0.0,
+        limits::MAX_RATE,
+        "requests per second",
+    );
 
     let mut names = HashMap::new();
     for (i, s) in scenario.services.iter().enumerate() {
         let at = |f: &str| format!("services[{i}].{f}");
         if s.name.is_empty() || s.name == CLIENT {
-            c.fail(at("name"), format!("{:?} is not allowed: a service needs a name other than \"{CLIENT}\"", s.name));
+            c.fail(
+                at("name"),
+                format!(
+                    "{:?} is not allowed: a service needs a name other than \"{CLIENT}\"",
+                    s.name
+                ),
+            );
         } else if names.insert(s.name.as_str(), i).is_some() {
-            c.fail(at("name"), format!("{:?} is used by an earlier service: names must be unique", s.name));
+            c.fail(
+                at("name"),
+                format!(
+                    "{:?} is used by an earlier service: names must be unique",
+                    s.name
+                ),
+            );
         }
         if s.instances == 0 || s.instances > limits::MAX_INSTANCES {
-            c.fail(at("instances"), format!("{} is out of range: expected 1 to {}", s.instances, limits::MAX_INSTANCES));
+            c.fail(
+                at("instances"),
+                format!(
+                    "{} is out of range: expected 1 to {}",
+                    s.instances,
+                    limits::MAX_INSTANCES
+                ),
+            );
         }
         if s.workers == 0 || s.workers > limits::MAX_WORKERS {
-            c.fail(at("workers"), format!("{} is out of range: expected 1 to {}", s.workers, limits::MAX_WORKERS));
+            c.fail(
+                at("workers"),
+                format!(
+                    "{} is out of range: expected 1 to {}",
+                    s.workers,
+                    limits::MAX_WORKERS
+                ),
+            );
         }
         if s.queue > limits::MAX_QUEUE {
-            c.fail(at("queue"), format!("{} is out of range: expected 0 to {}", s.queue, limits::MAX_QUEUE));
+            c.fail(
+                at("queue"),
+                format!(
+                    "{} is out of range: expected 0 to {}",
+                    s.queue,
+                    limits::MAX_QUEUE
+                ),
+            );
         }
         c.range(at("error_rate"), s.error_rate, 0.0, 1.0, "(a probability)");
         match s.service_time {
-            ServiceTime::Fixed { ms } => c.range(at("service_time.ms"), ms, 0.0, limits::MAX_MS, "ms"),
+            ServiceTime::Fixed { ms } => {
+                c.range(at("service_time.ms"), ms, 0.0, limits::MAX_MS, "ms")
+            }
             ServiceTime::Exponential { mean_ms } => {
                 c.positive(at("service_time.mean_ms"), mean_ms, limits::MAX_MS, "ms")
             }
             ServiceTime::LogNormal { median_ms, sigma } => {
-                c.positive(at("service_time.median_ms"), median_ms, limits::MAX_MS, "ms");
+                c.positive(
+                    at("service_time.median_ms"),
+                    median_ms,
+                    limits::MAX_MS,
+                    "ms",
+                );
                 c.range(at("service_time.sigma"), sigma, 0.0, limits::MAX_SIGMA, "");
             }
         }
@@ -110,32 +165,62 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         if call.from == CLIENT {
             client_calls += 1;
         } else if !names.contains_key(call.from.as_str()) {
-            c.fail(at("from"), format!("{:?} is not a service of this scenario (nor \"{CLIENT}\")", call.from));
+            c.fail(
+                at("from"),
+                format!(
+                    "{:?} is not a service of this scenario (nor \"{CLIENT}\")",
+                    call.from
+                ),
+            );
         }
         if !names.contains_key(call.to.as_str()) {
-            c.fail(at("to"), format!("{:?} is not a service of this scenario", call.to));
+            c.fail(
+                at("to"),
+                format!("{:?} is not a service of this scenario", call.to),
+            );
         }
         if !seen_edges.insert((call.from.as_str(), call.to.as_str())) {
-            c.fail(at("to"), format!("{} already calls {}: list each call once", call.from, call.to));
+            c.fail(
+                at("to"),
+                format!(
+                    "{} already calls {}: list each call once",
+                    call.from, call.to
+                ),
+            );
         }
         c.range(at("latency_ms"), call.latency_ms, 0.0, limits::MAX_MS, "ms");
         c.positive(at("timeout_ms"), call.timeout_ms, limits::MAX_MS, "ms");
         c.range(at("backoff_ms"), call.backoff_ms, 0.0, limits::MAX_MS, "ms");
         if call.retries > limits::MAX_RETRIES {
-            c.fail(at("retries"), format!("{} is out of range: expected 0 to {}", call.retries, limits::MAX_RETRIES));
+            c.fail(
+                at("retries"),
+                format!(
+                    "{} is out of range: expected 0 to {}",
+                    call.retries,
+                    limits::MAX_RETRIES
+                ),
+            );
         }
     }
     if client_calls != 1 {
         c.fail("calls", format!("{client_calls} calls start at \"{CLIENT}\": exactly one must, to say where the load enters"));
     }
     if let Some(cycle) = find_cycle(scenario, &names) {
-        c.fail("calls", format!("the calls form a cycle ({}): a request would never finish", cycle.join(" → ")));
+        c.fail(
+            "calls",
+            format!(
+                "the calls form a cycle ({}): a request would never finish",
+                cycle.join(" → ")
+            ),
+        );
     }
 
     if c.problems.is_empty() {
         Ok(())
     } else {
-        Err(ScenarioError { problems: c.problems })
+        Err(ScenarioError {
+            problems: c.problems,
+        })
     }
 }
 
@@ -151,7 +236,12 @@ fn find_cycle(scenario: &Scenario, names: &HashMap<&str, usize>) -> Option<Vec<S
     // Depth-first search with colours: 0 unseen, 1 on the stack, 2 done.
     let mut colour = vec![0u8; n];
     let mut path = Vec::new();
-    fn visit(v: usize, out: &[Vec<usize>], colour: &mut [u8], path: &mut Vec<usize>) -> Option<usize> {
+    fn visit(
+        v: usize,
+        out: &[Vec<usize>],
+        colour: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Option<usize> {
         colour[v] = 1;
         path.push(v);
         for &w in &out[v] {
@@ -172,8 +262,10 @@ fn find_cycle(scenario: &Scenario, names: &HashMap<&str, usize>) -> Option<Vec<S
         if colour[v] == 0 {
             if let Some(start) = visit(v, &out, &mut colour, &mut path) {
                 let from = path.iter().position(|&x| x == start).unwrap_or(0);
-                let mut names: Vec<String> =
-                    path[from..].iter().map(|&i| scenario.services[i].name.clone()).collect();
+                let mut names: Vec<String> = path[from..]
+                    .iter()
+                    .map(|&i| scenario.services[i].name.clone())
+                    .collect();
                 names.push(scenario.services[start].name.clone());
                 return Some(names);
             }

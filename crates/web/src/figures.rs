@@ -41,7 +41,13 @@ pub struct Figures {
 impl Figures {
     pub fn read(sim: &Sim, lagging: bool) -> Figures {
         let (rates, seconds) = sim.metrics().recent_rates(sim.now());
-        let per_sec = |n: u64| if seconds > 0.0 { n as f64 / seconds } else { 0.0 };
+        let per_sec = |n: u64| {
+            if seconds > 0.0 {
+                n as f64 / seconds
+            } else {
+                0.0
+            }
+        };
         let client = rates.client;
         let answered = client.finished();
         let services = sim
@@ -57,7 +63,8 @@ impl Figures {
                     name: spec.name.clone(),
                     attempts_per_sec: per_sec(c.attempts),
                     amplification: sim.measured_amplification(i),
-                    failed_share: (answered > 0).then(|| (c.errors + c.rejections) as f64 / answered as f64),
+                    failed_share: (answered > 0)
+                        .then(|| (c.errors + c.rejections) as f64 / answered as f64),
                     busy_workers: load.busy_workers,
                     workers: load.workers,
                     queued: load.queued,
@@ -68,7 +75,12 @@ impl Figures {
         let last = services.len().saturating_sub(1);
         let tries = sim.edges().first().map(|e| e.retries + 1).unwrap_or(1);
         let hops = sim.depth(last);
-        let error_rate = sim.scenario().services.get(last).map(|s| s.error_rate).unwrap_or(0.0);
+        let error_rate = sim
+            .scenario()
+            .services
+            .get(last)
+            .map(|s| s.error_rate)
+            .unwrap_or(0.0);
         Figures {
             sim_seconds: time::to_secs(sim.now()),
             requests_per_sec: per_sec(client.requests),

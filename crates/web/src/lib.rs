@@ -82,7 +82,12 @@ pub struct App {
 
 impl App {
     fn last_service(&self) -> usize {
-        self.sim.borrow().scenario().services.len().saturating_sub(1)
+        self.sim
+            .borrow()
+            .scenario()
+            .services
+            .len()
+            .saturating_sub(1)
     }
 
     fn start_animation(&mut self, ctx: &Context<Self>) {
@@ -131,7 +136,11 @@ fn prepare(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64,
         canvas.set_width(pw);
         canvas.set_height(ph);
     }
-    let ctx = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
+    let ctx = canvas
+        .get_context("2d")
+        .ok()??
+        .dyn_into::<CanvasRenderingContext2d>()
+        .ok()?;
     ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok()?;
     Some((ctx, w, h))
 }
@@ -140,7 +149,9 @@ fn prepare(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64,
 fn parse_in(value: &str, what: &str, min: f64, max: f64) -> Result<f64, String> {
     match value.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x >= min && x <= max => Ok(x),
-        _ => Err(format!("{what}: {value:?} is not a number from {min} to {max}; kept the previous value")),
+        _ => Err(format!(
+            "{what}: {value:?} is not a number from {min} to {max}; kept the previous value"
+        )),
     }
 }
 
@@ -157,7 +168,10 @@ impl Component for App {
         let figures = Figures::read(&sim, false);
         App {
             sim: Rc::new(RefCell::new(sim)),
-            playback: Rc::new(Cell::new(Playback { playing: true, speed: DEFAULT_SPEED })),
+            playback: Rc::new(Cell::new(Playback {
+                playing: true,
+                speed: DEFAULT_SPEED,
+            })),
             canvas: NodeRef::default(),
             animation: None,
             figures,
@@ -174,20 +188,35 @@ impl Component for App {
                 return changed;
             }
             Msg::ErrorRate(v) => parse_in(&v, "error rate", 0.0, 100.0).and_then(|pct| {
-                self.sim.borrow_mut().set_error_rate(last, pct / 100.0).map_err(|e| e.to_string())
+                self.sim
+                    .borrow_mut()
+                    .set_error_rate(last, pct / 100.0)
+                    .map_err(|e| e.to_string())
             }),
             Msg::Retries(v) => parse_in(&v, "retries", 0.0, RETRIES_MAX as f64).and_then(|r| {
-                self.sim.borrow_mut().set_retries(r.round() as u32).map_err(|e| e.to_string())
+                self.sim
+                    .borrow_mut()
+                    .set_retries(r.round() as u32)
+                    .map_err(|e| e.to_string())
             }),
-            Msg::Load(v) => parse_in(&v, "load", 0.0, LOAD_MAX)
-                .and_then(|rate| self.sim.borrow_mut().set_load(rate).map_err(|e| e.to_string())),
-            Msg::Speed(v) => parse_in(&v, "speed", SPEEDS[0], SPEEDS[SPEEDS.len() - 1]).map(|speed| {
-                let p = self.playback.get();
-                self.playback.set(Playback { speed, ..p });
+            Msg::Load(v) => parse_in(&v, "load", 0.0, LOAD_MAX).and_then(|rate| {
+                self.sim
+                    .borrow_mut()
+                    .set_load(rate)
+                    .map_err(|e| e.to_string())
             }),
+            Msg::Speed(v) => {
+                parse_in(&v, "speed", SPEEDS[0], SPEEDS[SPEEDS.len() - 1]).map(|speed| {
+                    let p = self.playback.get();
+                    self.playback.set(Playback { speed, ..p });
+                })
+            }
             Msg::TogglePlay => {
                 let p = self.playback.get();
-                self.playback.set(Playback { playing: !p.playing, ..p });
+                self.playback.set(Playback {
+                    playing: !p.playing,
+                    ..p
+                });
                 Ok(())
             }
             Msg::Restart => {
@@ -218,22 +247,32 @@ impl Component for App {
         let sim = self.sim.borrow();
         let scenario = sim.scenario();
         let last = scenario.services.len().saturating_sub(1);
-        let last_name = scenario.services.get(last).map(|s| s.name.clone()).unwrap_or_default();
+        let last_name = scenario
+            .services
+            .get(last)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
         let playback = self.playback.get();
         let retries = f.tries.saturating_sub(1);
         let error_pct = (f.error_rate * 100.0).round();
         let load = scenario.load.rate_per_sec;
 
         let on_range = |make: fn(String) -> Msg| {
-            link.callback(move |e: InputEvent| make(e.target_unchecked_into::<HtmlInputElement>().value()))
+            link.callback(move |e: InputEvent| {
+                make(e.target_unchecked_into::<HtmlInputElement>().value())
+            })
         };
-        let on_speed =
-            link.callback(|e: Event| Msg::Speed(e.target_unchecked_into::<HtmlSelectElement>().value()));
+        let on_speed = link.callback(|e: Event| {
+            Msg::Speed(e.target_unchecked_into::<HtmlSelectElement>().value())
+        });
 
         let measured = f.services.get(last).and_then(|row| row.amplification);
         let tries_word = if f.tries == 1 { "try" } else { "tries" };
         let retries_word = if retries == 1 { "retry" } else { "retries" };
-        let power = (0..f.hops).map(|_| f.tries.to_string()).collect::<Vec<_>>().join(" × ");
+        let power = (0..f.hops)
+            .map(|_| f.tries.to_string())
+            .collect::<Vec<_>>()
+            .join(" × ");
 
         html! {
             <main class="app">
@@ -368,7 +407,9 @@ pub fn install_panic_banner() {
             if let Ok(banner) = doc.create_element("div") {
                 banner.set_id("fatal");
                 banner.set_attribute("role", "alert").ok();
-                banner.set_text_content(Some(&format!("Brownout stopped on an internal error: {message}")));
+                banner.set_text_content(Some(&format!(
+                    "Brownout stopped on an internal error: {message}"
+                )));
                 if let Some(body) = doc.body() {
                     body.prepend_with_node_1(&banner).ok();
                 }

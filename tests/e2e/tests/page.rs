@@ -1,0 +1,86 @@
+//! The release bundle in headless Chromium, driven as a user would.
+
+use std::time::{Duration, Instant};
+
+use brownout_e2e::{browser, bundle, chromedriver, screenshot, serve, set_control, wait_for};
+use fantoccini::Locator;
+
+/// A newcomer's retry storm: payments fails every time, every hop retries
+/// twice, and the page must read 3 × 3 × 3 = 27 attempts per request at
+/// payments, both as the prediction and as the measurement.
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_storm_reads_27_attempts_at_payments() {
+    let site = serve(bundle());
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 1000).await;
+    client.goto(&site).await.expect("page opens");
+    wait_for(&client, "canvas#diagram").await;
+    wait_for(&client, "#amp-payments").await;
+
+    set_control(&client, "error-rate", "100", "input").await;
+    set_control(&client, "retries", "2", "input").await;
+    set_control(&client, "speed", "10", "change").await;
+
+    let predicted = client.find(Locator::Css("#predicted")).await.unwrap();
+    assert_eq!(
+        predicted.attr("data-value").await.unwrap().as_deref(),
+        Some("27.0000")
+    );
+    let retries_label = client
+        .find(Locator::Css("#retries + output"))
+        .await
+        .unwrap();
+    assert_eq!(retries_label.text().await.unwrap(), "2 retries = 3 tries");
+
+    // Wait for requests started after the change to settle: each takes
+    // about 4 simulated seconds at 100 % errors.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last = None;
+    let measured = loop {
+        let cell = client.find(Locator::Css("#amp-payments")).await.unwrap();
+        let value = cell.attr("data-value").await.unwrap().unwrap_or_default();
+        let clock = client
+            .find(Locator::Css("#clock"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if let Ok(v) = value.parse::<f64>() {
+            let settled_for = clock
+                .trim_start_matches("t = ")
+                .trim_end_matches(" s")
+                .parse::<f64>()
+                .unwrap_or(0.0);
+            last = Some(v);
+            // Read it once the window has a few simulated seconds in it.
+            if settled_for > 15.0 {
+                break v;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no amplification read in time; last {last:?}, clock {clock}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let shot = screenshot(&client, "retry-storm-27x.png").await;
+    eprintln!("screenshot: {}", shot.display());
+    assert!(
+        (measured / 27.0 - 1.0).abs() <= 0.05,
+        "measured {measured}× at payments, expected 27× ± 5 %"
+    );
+
+    let measured_text = client
+        .find(Locator::Css("#measured"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        measured_text.ends_with('×'),
+        "the lesson panel shows the measurement: {measured_text}"
+    );
+    client.close().await.unwrap();
+}
