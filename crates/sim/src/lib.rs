@@ -35,6 +35,7 @@
 //! ```
 
 pub mod metrics;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 mod sim;
@@ -42,7 +43,11 @@ pub mod theory;
 pub mod time;
 mod validate;
 
-pub use metrics::{ClientCounters, Counters, Metrics, ServiceCounters};
-pub use scenario::{CallSpec, Load, Scenario, ServiceSpec, ServiceTime, CLIENT};
+pub use metrics::{ClientCounters, Counters, EdgeCounters, Metrics, Percentiles, ServiceCounters};
+pub use report::{Report, SecondReport};
+pub use scenario::{
+    Arrivals, CallSpec, FanOut, Load, RateChange, Scenario, ScriptOutcome, ScriptStep, ServiceSpec,
+    ServiceTime, CLIENT,
+};
 pub use sim::{Dot, DotKind, Edge, Node, Outcome, ParamError, Progress, ServiceLoad, Sim};
 pub use validate::{validate, Problem, ScenarioError};

@@ -1,15 +1,34 @@
-//! Counters, per-second series and the amplification window.
+//! Counters, latency histograms, per-second series, policy events and the
+//! amplification window.
 //!
-//! Everything here is bounded: totals are fixed-size counters, and series
-//! keep a fixed number of one-second buckets, so a long run uses the same
-//! memory as a short one.
+//! Everything here is bounded: totals are fixed-size counters and
+//! histograms, series keep a fixed number of one-second buckets, and the
+//! event log keeps the most recent events only. A 24-hour run uses the same
+//! memory as a one-minute run; a caller that wants every second (the
+//! runner) reads each one as the run passes it.
 
 use std::collections::VecDeque;
 
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
 use crate::time::{Micros, SECOND};
 
+/// Why a service turned a try away without serving it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Rejections {
+    /// Every worker busy and the queue full.
+    pub queue_full: u64,
+}
+
+impl Rejections {
+    pub fn total(&self) -> u64 {
+        self.queue_full
+    }
+}
+
 /// What happened at one service.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ServiceCounters {
     /// Tries that reached the service (first tries and retries alike).
     pub attempts: u64,
@@ -19,12 +38,20 @@ pub struct ServiceCounters {
     pub errors: u64,
     /// Tries whose caller stopped waiting before the answer came.
     pub timeouts: u64,
-    /// Tries turned away at once because the queue was full.
-    pub rejections: u64,
+    /// Tries turned away at once, by cause.
+    pub rejections: Rejections,
+    /// Tries that got a worker, and their total wait in the queue.
+    pub started: u64,
+    pub queue_wait_us: u64,
+    /// Worker-microseconds spent busy, summed over workers and instances.
+    pub busy_us: u64,
+    /// Request-microseconds spent waiting in queues: the time integral of
+    /// the queue length, for Little's law.
+    pub queued_us: u64,
 }
 
 /// How client requests ended.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ClientCounters {
     /// Requests sent.
     pub requests: u64,
@@ -41,37 +68,144 @@ impl ClientCounters {
     }
 }
 
+/// What the caller's policies did on one call edge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EdgeCounters {
+    /// Logical calls started (each with one or more tries).
+    pub calls: u64,
+    /// Tries sent: first tries and retries.
+    pub tries: u64,
+    pub retries: u64,
+    /// Tries the caller gave up waiting for.
+    pub timeouts: u64,
+    /// Calls that failed after their last try.
+    pub failed_calls: u64,
+}
+
 /// The counters of a whole run or of one second of it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counters {
     pub client: ClientCounters,
     /// One entry per service, in scenario order.
     pub services: Vec<ServiceCounters>,
+    /// One entry per call edge, in scenario order.
+    pub edges: Vec<EdgeCounters>,
 }
 
 impl Counters {
-    pub(crate) fn new(services: usize) -> Self {
+    pub(crate) fn new(services: usize, edges: usize) -> Self {
         Counters {
             client: ClientCounters::default(),
             services: vec![ServiceCounters::default(); services],
+            edges: vec![EdgeCounters::default(); edges],
         }
     }
 
-    fn add(&mut self, other: &Counters) {
-        let c = &mut self.client;
-        c.requests += other.client.requests;
-        c.successes += other.client.successes;
-        c.errors += other.client.errors;
-        c.timeouts += other.client.timeouts;
-        c.rejections += other.client.rejections;
+    /// Adds another set of counters of the same shape to this one.
+    pub fn add(&mut self, other: &Counters) {
+        let (c, o) = (&mut self.client, &other.client);
+        c.requests += o.requests;
+        c.successes += o.successes;
+        c.errors += o.errors;
+        c.timeouts += o.timeouts;
+        c.rejections += o.rejections;
         for (s, o) in self.services.iter_mut().zip(&other.services) {
             s.attempts += o.attempts;
             s.successes += o.successes;
             s.errors += o.errors;
             s.timeouts += o.timeouts;
-            s.rejections += o.rejections;
+            s.rejections.queue_full += o.rejections.queue_full;
+            s.started += o.started;
+            s.queue_wait_us += o.queue_wait_us;
+            s.busy_us += o.busy_us;
+            s.queued_us += o.queued_us;
+        }
+        for (e, o) in self.edges.iter_mut().zip(&other.edges) {
+            e.calls += o.calls;
+            e.tries += o.tries;
+            e.retries += o.retries;
+            e.timeouts += o.timeouts;
+            e.failed_calls += o.failed_calls;
         }
     }
+
+    /// A 64-bit FNV-1a digest of every counter: two runs agree on it exactly
+    /// when they agree on every count, which makes it a compact check that a
+    /// run is the same on another platform.
+    pub fn digest(&self) -> u64 {
+        let c = &self.client;
+        let mut values = vec![c.requests, c.successes, c.errors, c.timeouts, c.rejections];
+        for s in &self.services {
+            values.extend([s.attempts, s.successes, s.errors, s.timeouts, s.rejections.total()]);
+        }
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in values.iter().flat_map(|v| v.to_le_bytes()) {
+            hash ^= byte as u64;
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash
+    }
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// A latency histogram in microseconds, from 1 µs to a week, with two
+/// significant digits (1 % resolution).
+#[derive(Clone, Debug)]
+pub struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency(Histogram::new_with_bounds(1, 7 * 86_400 * SECOND, 2).expect("valid bounds"))
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, micros: Micros) {
+        self.0.saturating_record(micros.max(1));
+    }
+
+    /// `None` when nothing was recorded.
+    pub fn percentiles(&self) -> Option<Percentiles> {
+        let h = &self.0;
+        if h.is_empty() {
+            return None;
+        }
+        let ms = |us: u64| us as f64 / 1_000.0;
+        Some(Percentiles {
+            count: h.len(),
+            mean: h.mean() / 1_000.0,
+            p50: ms(h.value_at_quantile(0.5)),
+            p90: ms(h.value_at_quantile(0.9)),
+            p99: ms(h.value_at_quantile(0.99)),
+            p999: ms(h.value_at_quantile(0.999)),
+            max: ms(h.max()),
+        })
+    }
+
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+}
+
+/// One simulated second [s, s+1): its counts and latency percentiles.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Second {
+    pub counts: Counters,
+    /// Client request latency (from sending to the outcome).
+    pub client_latency: Option<Percentiles>,
+    /// Per service, time from a try's arrival to its answer.
+    pub service_latency: Vec<Option<Percentiles>>,
 }
 
 /// Consecutive one-second buckets, the oldest dropped past a fixed count.
@@ -85,11 +219,7 @@ pub struct Seconds<T> {
 
 impl<T: Clone> Seconds<T> {
     pub fn new(keep: usize) -> Self {
-        Seconds {
-            first: 0,
-            buckets: VecDeque::new(),
-            keep: keep.max(1),
-        }
+        Seconds { first: 0, buckets: VecDeque::new(), keep: keep.max(1) }
     }
 
     /// The bucket of second `sec`, created (with `empty`, as are the seconds
@@ -108,6 +238,11 @@ impl<T: Clone> Seconds<T> {
         let index = sec.saturating_sub(self.first) as usize;
         let last = self.buckets.len() - 1;
         &mut self.buckets[index.min(last)]
+    }
+
+    /// The bucket of second `sec`, if it is still kept.
+    pub fn get(&self, sec: u64) -> Option<&T> {
+        sec.checked_sub(self.first).and_then(|i| self.buckets.get(i as usize))
     }
 
     /// Buckets of the seconds in [from, to), oldest first, skipping the
@@ -134,6 +269,9 @@ pub const RATE_SECONDS: u64 = 5;
 /// Seconds of settled requests over which amplification is measured.
 pub const AMPLIFICATION_SECONDS: u64 = 10;
 
+/// Most recent policy events kept.
+pub const EVENTS_KEPT: usize = 10_000;
+
 /// Attempts caused by client requests that have settled: ended, with all
 /// the work they set off (retries below, orphaned work) done too.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -143,34 +281,141 @@ pub struct Settled {
     pub attempts: Vec<u64>,
 }
 
+/// A decision a caller's policy made, with its simulated time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyEvent {
+    pub at_us: Micros,
+    pub edge: usize,
+    pub kind: PolicyEventKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicyEventKind {
+    /// The caller stopped waiting for try `try_no`.
+    Timeout { try_no: u32 },
+    /// The caller sent try `try_no` (2 or more) after a failure.
+    Retry { try_no: u32 },
+    /// The call failed after its last try.
+    GaveUp { tries: u32 },
+}
+
 /// Totals, per-second series and the amplification window of a run.
 #[derive(Clone, Debug)]
 pub struct Metrics {
     totals: Counters,
-    series: Seconds<Counters>,
-    empty: Counters,
+    series: Seconds<Second>,
+    empty: Second,
+    /// The second whose latencies `open_*` are collecting.
+    open_second: u64,
+    open_client: Latency,
+    open_services: Vec<Latency>,
+    client_latency: Latency,
+    service_latency: Vec<Latency>,
     settled: Seconds<Settled>,
     empty_settled: Settled,
+    events: VecDeque<PolicyEvent>,
+    events_total: u64,
 }
 
 impl Metrics {
-    pub(crate) fn new(services: usize) -> Self {
+    pub(crate) fn new(services: usize, edges: usize) -> Self {
+        let empty = Second {
+            counts: Counters::new(services, edges),
+            client_latency: None,
+            service_latency: vec![None; services],
+        };
         Metrics {
-            totals: Counters::new(services),
+            totals: Counters::new(services, edges),
             series: Seconds::new(SERIES_SECONDS),
-            empty: Counters::new(services),
+            empty,
+            open_second: 0,
+            open_client: Latency::default(),
+            open_services: vec![Latency::default(); services],
+            client_latency: Latency::default(),
+            service_latency: vec![Latency::default(); services],
             settled: Seconds::new(AMPLIFICATION_SECONDS as usize + 1),
-            empty_settled: Settled {
-                requests: 0,
-                attempts: vec![0; services],
-            },
+            empty_settled: Settled { requests: 0, attempts: vec![0; services] },
+            events: VecDeque::new(),
+            events_total: 0,
         }
     }
 
     /// Counts an event at `now` in the totals and in the series.
     pub(crate) fn record(&mut self, now: Micros, count: impl Fn(&mut Counters)) {
         count(&mut self.totals);
-        count(self.series.at(now / SECOND, &self.empty));
+        count(&mut self.series.at(now / SECOND, &self.empty).counts);
+    }
+
+    /// Adds the time `busy` workers were busy and `queued` tries waited
+    /// over [from, to) to a service, split at second boundaries so that
+    /// each second's figures are exact.
+    pub(crate) fn record_occupancy(
+        &mut self,
+        service: usize,
+        (busy, queued): (u32, u32),
+        from: Micros,
+        to: Micros,
+    ) {
+        if (busy == 0 && queued == 0) || to <= from {
+            return;
+        }
+        let mut start = from;
+        while start < to {
+            let end = to.min((start / SECOND + 1) * SECOND);
+            let span = end - start;
+            for counters in [
+                &mut self.totals.services[service],
+                &mut self.series.at(start / SECOND, &self.empty).counts.services[service],
+            ] {
+                counters.busy_us += busy as u64 * span;
+                counters.queued_us += queued as u64 * span;
+            }
+            start = end;
+        }
+    }
+
+    /// Writes the latencies collected for the open second into its bucket
+    /// once time has moved past it.
+    pub(crate) fn close_seconds(&mut self, now: Micros) {
+        let sec = now / SECOND;
+        // Every second up to now has a bucket, even a quiet one.
+        self.series.at(sec, &self.empty);
+        if sec <= self.open_second {
+            return;
+        }
+        let closing = self.open_second;
+        let client = self.open_client.percentiles();
+        let services: Vec<Option<Percentiles>> =
+            self.open_services.iter().map(Latency::percentiles).collect();
+        if client.is_some() || services.iter().any(Option::is_some) {
+            let bucket = self.series.at(closing, &self.empty);
+            bucket.client_latency = client;
+            bucket.service_latency = services;
+        }
+        self.open_client.reset();
+        self.open_services.iter_mut().for_each(Latency::reset);
+        self.open_second = sec;
+    }
+
+    pub(crate) fn record_client_latency(&mut self, now: Micros, micros: Micros) {
+        self.close_seconds(now);
+        self.client_latency.record(micros);
+        self.open_client.record(micros);
+    }
+
+    pub(crate) fn record_service_latency(&mut self, now: Micros, service: usize, micros: Micros) {
+        self.close_seconds(now);
+        self.service_latency[service].record(micros);
+        self.open_services[service].record(micros);
+    }
+
+    pub(crate) fn record_event(&mut self, event: PolicyEvent) {
+        if self.events.len() == EVENTS_KEPT {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+        self.events_total += 1;
     }
 
     pub(crate) fn record_settled(&mut self, now: Micros, attempts: &[u32]) {
@@ -192,20 +437,40 @@ impl Metrics {
         &self.totals
     }
 
-    /// The per-second series: bucket `s` counts what happened in the
-    /// simulated second [s, s+1).
-    pub fn series(&self) -> &Seconds<Counters> {
+    /// Client request latency over the whole run.
+    pub fn client_latency(&self) -> Option<Percentiles> {
+        self.client_latency.percentiles()
+    }
+
+    /// A service's try latency (arrival to answer) over the whole run.
+    pub fn service_latency(&self, service: usize) -> Option<Percentiles> {
+        self.service_latency.get(service).and_then(Latency::percentiles)
+    }
+
+    /// The per-second series: the last [`SERIES_SECONDS`] seconds.
+    pub fn series(&self) -> &Seconds<Second> {
         &self.series
     }
 
+    /// The most recent policy events, oldest first.
+    pub fn events(&self) -> impl Iterator<Item = &PolicyEvent> {
+        self.events.iter()
+    }
+
+    /// Policy events recorded since the start, kept or not.
+    pub fn events_total(&self) -> u64 {
+        self.events_total
+    }
+
     /// Mean counts per second over the last [`RATE_SECONDS`] complete
-    /// seconds before `now` (fewer at the start of a run).
+    /// seconds before `now` (fewer at the start of a run), and the number of
+    /// seconds averaged.
     pub fn recent_rates(&self, now: Micros) -> (Counters, f64) {
         let to = now / SECOND;
         let from = to.saturating_sub(RATE_SECONDS);
-        let mut sum = self.empty.clone();
+        let mut sum = self.empty.counts.clone();
         for (_, bucket) in self.series.range(from, to) {
-            sum.add(bucket);
+            sum.add(&bucket.counts);
         }
         (sum, (to - from) as f64)
     }
@@ -223,24 +488,5 @@ impl Metrics {
             }
         }
         sum
-    }
-}
-
-impl Counters {
-    /// A 64-bit FNV-1a digest of every counter: two runs agree on it exactly
-    /// when they agree on every count, which makes it a compact check that a
-    /// run is the same on another platform.
-    pub fn digest(&self) -> u64 {
-        let c = &self.client;
-        let mut values = vec![c.requests, c.successes, c.errors, c.timeouts, c.rejections];
-        for s in &self.services {
-            values.extend([s.attempts, s.successes, s.errors, s.timeouts, s.rejections]);
-        }
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in values.iter().flat_map(|v| v.to_le_bytes()) {
-            hash ^= byte as u64;
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        hash
     }
 }

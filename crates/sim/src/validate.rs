@@ -38,19 +38,13 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            field: field.into(),
-            message: message.into(),
-        });
+        self.problems.push(Problem { field: field.into(), message: message.into() });
     }
 
     /// A finite number within [min, max].
     fn range(&mut self, field: impl Into<String>, value: f64, min: f64, max: f64, unit: &str) {
         if !value.is_finite() || value < min || value > max {
-            self.fail(
-                field,
-                format!("{value} is out of range: expected {min} to {max} {unit}"),
-            );
+            self.fail(field, format!("{value} is out of range: expected {min} to {max} {unit}"));
         }
     }
 
@@ -75,18 +69,31 @@ pub(crate) mod limits {
     pub const MAX_INSTANCES: u32 = 1_000;
     pub const MAX_QUEUE: u32 = 1_000_000;
     pub const MAX_SIGMA: f64 = 5.0;
+    /// Longest run: a week of simulated time, in seconds.
+    pub const MAX_DURATION_S: f64 = 604_800.0;
 }
 
 /// Checks a scenario; `Ok` means it can be run as it is.
 pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
     let mut c = Checker::default();
-    c.range(
-        "load.rate_per_sec",
-        scenario.load.rate_per_sec,
-        0.0,
-        limits::MAX_RATE,
-        "requests per second",
-    );
+    c.positive("duration_s", scenario.duration_s, limits::MAX_DURATION_S, "s");
+    let rps = "requests per second";
+    c.range("load.rate_per_sec", scenario.load.rate_per_sec, 0.0, limits::MAX_RATE, rps);
+    let mut previous_at = 0.0;
+    for (i, change) in scenario.load.schedule.iter().enumerate() {
+        let at = |f: &str| format!("load.schedule[{i}].{f}");
+        c.range(at("at_s"), change.at_s, 0.0, limits::MAX_DURATION_S, "s");
+        if change.at_s < previous_at {
+            let message = format!(
+                "{} comes before the previous change at {previous_at}: list changes in time order",
+                change.at_s
+            );
+            c.fail(at("at_s"), message);
+        }
+        previous_at = f64::max(previous_at, change.at_s);
+        c.range(at("rate_per_sec"), change.rate_per_sec, 0.0, limits::MAX_RATE, rps);
+        c.range(at("ramp_s"), change.ramp_s, 0.0, limits::MAX_DURATION_S, "s");
+    }
 
     let mut names = HashMap::new();
     for (i, s) in scenario.services.iter().enumerate() {
@@ -102,43 +109,33 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         } else if names.insert(s.name.as_str(), i).is_some() {
             c.fail(
                 at("name"),
-                format!(
-                    "{:?} is used by an earlier service: names must be unique",
-                    s.name
-                ),
+                format!("{:?} is used by an earlier service: names must be unique", s.name),
             );
         }
         if s.instances == 0 || s.instances > limits::MAX_INSTANCES {
             c.fail(
                 at("instances"),
-                format!(
-                    "{} is out of range: expected 1 to {}",
-                    s.instances,
-                    limits::MAX_INSTANCES
-                ),
+                format!("{} is out of range: expected 1 to {}", s.instances, limits::MAX_INSTANCES),
             );
         }
         if s.workers == 0 || s.workers > limits::MAX_WORKERS {
             c.fail(
                 at("workers"),
-                format!(
-                    "{} is out of range: expected 1 to {}",
-                    s.workers,
-                    limits::MAX_WORKERS
-                ),
+                format!("{} is out of range: expected 1 to {}", s.workers, limits::MAX_WORKERS),
             );
         }
         if s.queue > limits::MAX_QUEUE {
             c.fail(
                 at("queue"),
-                format!(
-                    "{} is out of range: expected 0 to {}",
-                    s.queue,
-                    limits::MAX_QUEUE
-                ),
+                format!("{} is out of range: expected 0 to {}", s.queue, limits::MAX_QUEUE),
             );
         }
         c.range(at("error_rate"), s.error_rate, 0.0, 1.0, "(a probability)");
+        for (k, step) in s.script.iter().enumerate() {
+            if let Some(ms) = step.ms {
+                c.range(at(&format!("script[{k}].ms")), ms, 0.0, limits::MAX_MS, "ms");
+            }
+        }
         match s.service_time {
             ServiceTime::Fixed { ms } => {
                 c.range(at("service_time.ms"), ms, 0.0, limits::MAX_MS, "ms")
@@ -147,12 +144,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
                 c.positive(at("service_time.mean_ms"), mean_ms, limits::MAX_MS, "ms")
             }
             ServiceTime::LogNormal { median_ms, sigma } => {
-                c.positive(
-                    at("service_time.median_ms"),
-                    median_ms,
-                    limits::MAX_MS,
-                    "ms",
-                );
+                c.positive(at("service_time.median_ms"), median_ms, limits::MAX_MS, "ms");
                 c.range(at("service_time.sigma"), sigma, 0.0, limits::MAX_SIGMA, "");
             }
         }
@@ -167,25 +159,16 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         } else if !names.contains_key(call.from.as_str()) {
             c.fail(
                 at("from"),
-                format!(
-                    "{:?} is not a service of this scenario (nor \"{CLIENT}\")",
-                    call.from
-                ),
+                format!("{:?} is not a service of this scenario (nor \"{CLIENT}\")", call.from),
             );
         }
         if !names.contains_key(call.to.as_str()) {
-            c.fail(
-                at("to"),
-                format!("{:?} is not a service of this scenario", call.to),
-            );
+            c.fail(at("to"), format!("{:?} is not a service of this scenario", call.to));
         }
         if !seen_edges.insert((call.from.as_str(), call.to.as_str())) {
             c.fail(
                 at("to"),
-                format!(
-                    "{} already calls {}: list each call once",
-                    call.from, call.to
-                ),
+                format!("{} already calls {}: list each call once", call.from, call.to),
             );
         }
         c.range(at("latency_ms"), call.latency_ms, 0.0, limits::MAX_MS, "ms");
@@ -194,11 +177,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         if call.retries > limits::MAX_RETRIES {
             c.fail(
                 at("retries"),
-                format!(
-                    "{} is out of range: expected 0 to {}",
-                    call.retries,
-                    limits::MAX_RETRIES
-                ),
+                format!("{} is out of range: expected 0 to {}", call.retries, limits::MAX_RETRIES),
             );
         }
     }
@@ -208,19 +187,14 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
     if let Some(cycle) = find_cycle(scenario, &names) {
         c.fail(
             "calls",
-            format!(
-                "the calls form a cycle ({}): a request would never finish",
-                cycle.join(" → ")
-            ),
+            format!("the calls form a cycle ({}): a request would never finish", cycle.join(" → ")),
         );
     }
 
     if c.problems.is_empty() {
         Ok(())
     } else {
-        Err(ScenarioError {
-            problems: c.problems,
-        })
+        Err(ScenarioError { problems: c.problems })
     }
 }
 
@@ -262,10 +236,8 @@ fn find_cycle(scenario: &Scenario, names: &HashMap<&str, usize>) -> Option<Vec<S
         if colour[v] == 0 {
             if let Some(start) = visit(v, &out, &mut colour, &mut path) {
                 let from = path.iter().position(|&x| x == start).unwrap_or(0);
-                let mut names: Vec<String> = path[from..]
-                    .iter()
-                    .map(|&i| scenario.services[i].name.clone())
-                    .collect();
+                let mut names: Vec<String> =
+                    path[from..].iter().map(|&i| scenario.services[i].name.clone()).collect();
                 names.push(scenario.services[start].name.clone());
                 return Some(names);
             }

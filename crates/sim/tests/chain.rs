@@ -45,19 +45,11 @@ fn same_seed_same_run() {
         sim.advance_to(30 * SECOND);
         sim.set_error_rate(PAYMENTS, 0.7).unwrap();
         sim.advance_to(40 * SECOND);
-        (
-            sim.metrics().totals().clone(),
-            sim.events_processed(),
-            sim.dots().count(),
-        )
+        (sim.metrics().totals().clone(), sim.events_processed(), sim.dots().count())
     };
     let (a, b) = (run(), run());
     assert_eq!(a, b);
-    assert!(
-        a.0.client.requests > 300,
-        "the run did something: {:?}",
-        a.0.client
-    );
+    assert!(a.0.client.requests > 300, "the run did something: {:?}", a.0.client);
 }
 
 #[test]
@@ -93,11 +85,7 @@ fn every_request_is_counted_once() {
     for step in 1..=60 {
         sim.advance_to(step * SECOND);
         let client = sim.metrics().totals().client;
-        assert_eq!(
-            client.requests,
-            client.finished() + sim.requests_in_flight(),
-            "at {step} s"
-        );
+        assert_eq!(client.requests, client.finished() + sim.requests_in_flight(), "at {step} s");
     }
     let client = sim.metrics().totals().client;
     assert!(client.successes > 0 && client.errors > 0, "{client:?}");
@@ -127,16 +115,9 @@ fn amplification_at_certain_failure_is_tries_to_the_hops() {
 fn live_amplification_reads_tries_to_the_hops() {
     let mut sim = Sim::new(Scenario::retry_chain()).unwrap();
     sim.advance_to(10 * SECOND);
-    assert_eq!(
-        sim.measured_amplification(PAYMENTS).map(|a| a < 2.0),
-        Some(true)
-    );
+    assert_eq!(sim.measured_amplification(PAYMENTS).map(|a| a < 2.0), Some(true));
     sim.set_error_rate(PAYMENTS, 1.0).unwrap();
-    assert_eq!(
-        sim.measured_amplification(PAYMENTS),
-        None,
-        "measurement restarts on a change"
-    );
+    assert_eq!(sim.measured_amplification(PAYMENTS), None, "measurement restarts on a change");
     sim.advance_to(40 * SECOND);
     assert_eq!(sim.measured_amplification(PAYMENTS), Some(27.0));
     assert_eq!(sim.measured_amplification(1), Some(9.0));
@@ -150,7 +131,7 @@ fn no_retries_without_errors() {
     assert_eq!(totals.client.successes, requests);
     for service in &totals.services {
         assert_eq!(service.attempts, requests);
-        assert_eq!(service.errors + service.timeouts + service.rejections, 0);
+        assert_eq!(service.errors + service.timeouts + service.rejections.total(), 0);
     }
 }
 
@@ -162,10 +143,7 @@ fn measured_attempts_match_expectation_below_certain_failure() {
     let totals = sim.metrics().totals();
     let per_request = totals.services[PAYMENTS].attempts as f64 / totals.client.requests as f64;
     let expected = brownout_sim::theory::expected_attempts(0.5, 3, 3);
-    assert!(
-        (per_request / expected - 1.0).abs() < 0.02,
-        "{per_request} vs {expected}"
-    );
+    assert!((per_request / expected - 1.0).abs() < 0.02, "{per_request} vs {expected}");
 }
 
 #[test]
@@ -176,11 +154,7 @@ fn refuses_bad_live_changes() {
     assert!(sim.set_error_rate(9, 0.5).is_err());
     assert!(sim.set_load(-1.0).is_err());
     assert!(sim.set_retries(11).is_err());
-    assert_eq!(
-        sim.scenario().services[PAYMENTS].error_rate,
-        0.1,
-        "unchanged"
-    );
+    assert_eq!(sim.scenario().services[PAYMENTS].error_rate, 0.1, "unchanged");
 }
 
 #[test]
@@ -188,30 +162,10 @@ fn invalid_scenarios_list_every_problem() {
     let mut s = Scenario::retry_chain();
     s.services[0].workers = 0;
     s.services[1].error_rate = f64::NAN;
-    s.calls.push(CallSpec {
-        from: "gateway".into(),
-        to: "ledger".into(),
-        ..s.calls[1].clone()
-    });
-    s.calls.push(CallSpec {
-        from: "payments".into(),
-        to: "gateway".into(),
-        ..s.calls[1].clone()
-    });
+    s.calls.push(CallSpec { from: "gateway".into(), to: "ledger".into(), ..s.calls[1].clone() });
+    s.calls.push(CallSpec { from: "payments".into(), to: "gateway".into(), ..s.calls[1].clone() });
     let err = Sim::new(s).err().expect("refused");
     let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
-    assert_eq!(
-        fields,
-        [
-            "services[0].workers",
-            "services[1].error_rate",
-            "calls[3].to",
-            "calls"
-        ]
-    );
-    assert!(
-        err.problems[3].message.contains("cycle"),
-        "{}",
-        err.problems[3].message
-    );
+    assert_eq!(fields, ["services[0].workers", "services[1].error_rate", "calls[3].to", "calls"]);
+    assert!(err.problems[3].message.contains("cycle"), "{}", err.problems[3].message);
 }

@@ -57,14 +57,14 @@ impl Figures {
             .enumerate()
             .map(|(i, spec)| {
                 let c = rates.services[i];
-                let answered = c.successes + c.errors + c.rejections;
+                let answered = c.successes + c.errors + c.rejections.total();
                 let load = sim.service_load(i);
                 ServiceRow {
                     name: spec.name.clone(),
                     attempts_per_sec: per_sec(c.attempts),
                     amplification: sim.measured_amplification(i),
                     failed_share: (answered > 0)
-                        .then(|| (c.errors + c.rejections) as f64 / answered as f64),
+                        .then(|| (c.errors + c.rejections.total()) as f64 / answered as f64),
                     busy_workers: load.busy_workers,
                     workers: load.workers,
                     queued: load.queued,
@@ -75,12 +75,7 @@ impl Figures {
         let last = services.len().saturating_sub(1);
         let tries = sim.edges().first().map(|e| e.retries + 1).unwrap_or(1);
         let hops = sim.depth(last);
-        let error_rate = sim
-            .scenario()
-            .services
-            .get(last)
-            .map(|s| s.error_rate)
-            .unwrap_or(0.0);
+        let error_rate = sim.scenario().services.get(last).map(|s| s.error_rate).unwrap_or(0.0);
         Figures {
             sim_seconds: time::to_secs(sim.now()),
             requests_per_sec: per_sec(client.requests),

@@ -1,0 +1,204 @@
+//! What a run measured, as plain serialisable data: the runner prints it as
+//! JSON, and tests read it.
+//!
+//! A [`Report`] covers the run so far; a [`SecondReport`] covers one
+//! simulated second, for series. Durations are in milliseconds, shares
+//! between 0 and 1, times of events in seconds since the start.
+
+use serde::Serialize;
+
+use crate::metrics::{
+    ClientCounters, Counters, EdgeCounters, Percentiles, PolicyEventKind, Rejections,
+    ServiceCounters,
+};
+use crate::sim::{Node, Sim};
+use crate::time::{to_secs, Micros, SECOND};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub seed: u64,
+    /// Simulated seconds covered.
+    pub simulated_s: f64,
+    /// Discrete events processed.
+    pub events_processed: u64,
+    pub client: ClientReport,
+    pub services: Vec<ServiceReport>,
+    pub edges: Vec<EdgeReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientReport {
+    pub requests: u64,
+    pub successes: u64,
+    pub errors: u64,
+    pub timeouts: u64,
+    pub rejections: u64,
+    /// Requests sent that have not ended yet.
+    pub in_flight: u64,
+    /// Successes over requests ended; `None` before any ended.
+    pub success_rate: Option<f64>,
+    /// Time from sending a request to its outcome, whatever the outcome.
+    pub latency_ms: Option<Percentiles>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceReport {
+    pub name: String,
+    pub attempts: u64,
+    pub successes: u64,
+    pub errors: u64,
+    /// Tries whose caller gave up waiting.
+    pub timeouts: u64,
+    /// Tries turned away, by cause.
+    pub rejections: Rejections,
+    /// Attempts received per client request sent.
+    pub amplification: Option<f64>,
+    /// Share of worker time spent busy.
+    pub utilisation: f64,
+    /// Mean time a try waited for a worker, over the tries that got one.
+    pub mean_queue_wait_ms: Option<f64>,
+    /// Time from a try's arrival to its answer, for tries served.
+    pub latency_ms: Option<Percentiles>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EdgeReport {
+    pub from: String,
+    pub to: String,
+    pub calls: u64,
+    pub tries: u64,
+    pub retries: u64,
+    pub timeouts: u64,
+    pub failed_calls: u64,
+    /// The most recent policy events on this edge, oldest first.
+    pub events: Vec<EventReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventReport {
+    pub t_s: f64,
+    #[serde(flatten)]
+    pub kind: PolicyEventKind,
+}
+
+/// One simulated second [t_s, t_s + 1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SecondReport {
+    pub t_s: u64,
+    pub client: ClientCounters,
+    pub client_latency_ms: Option<Percentiles>,
+    pub services: Vec<ServiceSecond>,
+    pub edges: Vec<EdgeCounters>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceSecond {
+    #[serde(flatten)]
+    pub counts: ServiceCounters,
+    pub utilisation: f64,
+    pub latency_ms: Option<Percentiles>,
+}
+
+fn mean_wait_ms(c: &ServiceCounters) -> Option<f64> {
+    (c.started > 0).then(|| c.queue_wait_us as f64 / c.started as f64 / 1_000.0)
+}
+
+fn utilisation(busy_us: u64, workers: u32, span: Micros) -> f64 {
+    if workers == 0 || span == 0 {
+        0.0
+    } else {
+        busy_us as f64 / (workers as f64 * span as f64)
+    }
+}
+
+impl Sim {
+    /// Everything measured from the start of the run to now.
+    pub fn report(&self) -> Report {
+        let metrics = self.metrics();
+        let Counters { client, services, edges } = metrics.totals();
+        let scenario = self.scenario();
+        let ended = client.finished();
+        let name_of = |node: Node| match node {
+            Node::Client => crate::CLIENT.to_string(),
+            Node::Service(s) => scenario.services[s].name.clone(),
+        };
+        Report {
+            scenario: scenario.name.clone(),
+            seed: scenario.seed,
+            simulated_s: to_secs(self.now()),
+            events_processed: self.events_processed(),
+            client: ClientReport {
+                requests: client.requests,
+                successes: client.successes,
+                errors: client.errors,
+                timeouts: client.timeouts,
+                rejections: client.rejections,
+                in_flight: self.requests_in_flight(),
+                success_rate: (ended > 0).then(|| client.successes as f64 / ended as f64),
+                latency_ms: metrics.client_latency(),
+            },
+            services: services
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ServiceReport {
+                    name: scenario.services[i].name.clone(),
+                    attempts: c.attempts,
+                    successes: c.successes,
+                    errors: c.errors,
+                    timeouts: c.timeouts,
+                    rejections: c.rejections,
+                    amplification: (client.requests > 0)
+                        .then(|| c.attempts as f64 / client.requests as f64),
+                    utilisation: utilisation(c.busy_us, self.service_load(i).workers, self.now()),
+                    mean_queue_wait_ms: mean_wait_ms(c),
+                    latency_ms: metrics.service_latency(i),
+                })
+                .collect(),
+            edges: edges
+                .iter()
+                .enumerate()
+                .map(|(i, e)| EdgeReport {
+                    from: name_of(self.edges()[i].from),
+                    to: name_of(Node::Service(self.edges()[i].to)),
+                    calls: e.calls,
+                    tries: e.tries,
+                    retries: e.retries,
+                    timeouts: e.timeouts,
+                    failed_calls: e.failed_calls,
+                    events: metrics
+                        .events()
+                        .filter(|ev| ev.edge == i)
+                        .map(|ev| EventReport { t_s: to_secs(ev.at_us), kind: ev.kind })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The figures of simulated second `t_s`, once the run has passed its
+    /// end; `None` before that, or once it is older than the series keep.
+    pub fn second_report(&self, t_s: u64) -> Option<SecondReport> {
+        if self.now() < (t_s + 1) * SECOND {
+            return None;
+        }
+        let second = self.metrics().series().get(t_s)?;
+        let c = &second.counts;
+        Some(SecondReport {
+            t_s,
+            client: c.client,
+            client_latency_ms: second.client_latency,
+            services: c
+                .services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| ServiceSecond {
+                    counts: *s,
+                    utilisation: utilisation(s.busy_us, self.service_load(i).workers, SECOND),
+                    latency_ms: second.service_latency.get(i).copied().flatten(),
+                })
+                .collect(),
+            edges: c.edges.clone(),
+        })
+    }
+}
