@@ -32,9 +32,7 @@ fn request(slot: &FrameSlot) -> Option<i32> {
     let window = web_sys::window()?;
     let slot = slot.borrow();
     let closure = slot.as_ref()?;
-    window
-        .request_animation_frame(closure.as_ref().unchecked_ref())
-        .ok()
+    window.request_animation_frame(closure.as_ref().unchecked_ref()).ok()
 }
 
 impl AnimationLoop {

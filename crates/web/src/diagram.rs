@@ -27,11 +27,7 @@ impl Layout {
         let depths: Vec<u32> = (0..n).map(|s| sim.depth(s)).collect();
         let columns = depths.iter().copied().max().unwrap_or(0) as usize + 1;
         let margin = NODE_W / 2.0 + 16.0;
-        let step = if columns > 1 {
-            (width - 2.0 * margin) / (columns - 1) as f64
-        } else {
-            0.0
-        };
+        let step = if columns > 1 { (width - 2.0 * margin) / (columns - 1) as f64 } else { 0.0 };
         let mut centres = vec![(margin, height / 2.0)];
         for (s, &depth) in depths.iter().enumerate() {
             let same: Vec<usize> = (0..n).filter(|&o| depths[o] == depth).collect();
@@ -97,12 +93,7 @@ impl Painter {
         // Nodes, with their worker and queue gauges.
         draw_node(ctx, layout.centre(Node::Client), "client", None);
         for (s, spec) in sim.scenario().services.iter().enumerate() {
-            draw_node(
-                ctx,
-                layout.centre(Node::Service(s)),
-                &spec.name,
-                Some(sim.service_load(s)),
-            );
+            draw_node(ctx, layout.centre(Node::Service(s)), &spec.name, Some(sim.service_load(s)));
         }
 
         // Dots, one path per colour.
@@ -142,14 +133,8 @@ fn arrowhead(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64)) {
     let size = 7.0;
     ctx.begin_path();
     ctx.move_to(to.0, to.1);
-    ctx.line_to(
-        to.0 - ux * size - uy * size * 0.6,
-        to.1 - uy * size + ux * size * 0.6,
-    );
-    ctx.line_to(
-        to.0 - ux * size + uy * size * 0.6,
-        to.1 - uy * size - ux * size * 0.6,
-    );
+    ctx.line_to(to.0 - ux * size - uy * size * 0.6, to.1 - uy * size + ux * size * 0.6);
+    ctx.line_to(to.0 - ux * size + uy * size * 0.6, to.1 - uy * size - ux * size * 0.6);
     ctx.close_path();
     ctx.fill();
 }
@@ -181,39 +166,17 @@ fn draw_node(
         let _ = ctx.fill_text("sends requests", cx, y + 36.0);
         return;
     };
-    gauge(
-        ctx,
-        x + 10.0,
-        y + 36.0,
-        "workers",
-        load.busy_workers,
-        load.workers,
-    );
-    gauge(
-        ctx,
-        x + 10.0,
-        y + 60.0,
-        "queue",
-        load.queued,
-        load.queue_capacity,
-    );
+    gauge(ctx, x + 10.0, y + 36.0, "workers", load.busy_workers, load.workers);
+    gauge(ctx, x + 10.0, y + 60.0, "queue", load.queued, load.queue_capacity);
 }
 
 /// A labelled bar: used of capacity, turning hot when nearly full.
 fn gauge(ctx: &CanvasRenderingContext2d, x: f64, y: f64, label: &str, used: u32, capacity: u32) {
     let width = NODE_W - 20.0;
-    let share = if capacity == 0 {
-        0.0
-    } else {
-        (used as f64 / capacity as f64).min(1.0)
-    };
+    let share = if capacity == 0 { 0.0 } else { (used as f64 / capacity as f64).min(1.0) };
     ctx.set_fill_style_str(palette::GAUGE_TRACK);
     ctx.fill_rect(x, y + 12.0, width, 7.0);
-    ctx.set_fill_style_str(if share >= 0.9 {
-        palette::GAUGE_HOT
-    } else {
-        palette::GAUGE_OK
-    });
+    ctx.set_fill_style_str(if share >= 0.9 { palette::GAUGE_HOT } else { palette::GAUGE_OK });
     ctx.fill_rect(x, y + 12.0, width * share, 7.0);
     ctx.set_fill_style_str(palette::MUTED);
     ctx.set_font("11px system-ui, sans-serif");

@@ -82,12 +82,7 @@ pub struct App {
 
 impl App {
     fn last_service(&self) -> usize {
-        self.sim
-            .borrow()
-            .scenario()
-            .services
-            .len()
-            .saturating_sub(1)
+        self.sim.borrow().scenario().services.len().saturating_sub(1)
     }
 
     fn start_animation(&mut self, ctx: &Context<Self>) {
@@ -136,11 +131,7 @@ fn prepare(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64,
         canvas.set_width(pw);
         canvas.set_height(ph);
     }
-    let ctx = canvas
-        .get_context("2d")
-        .ok()??
-        .dyn_into::<CanvasRenderingContext2d>()
-        .ok()?;
+    let ctx = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
     ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok()?;
     Some((ctx, w, h))
 }
@@ -168,10 +159,7 @@ impl Component for App {
         let figures = Figures::read(&sim, false);
         App {
             sim: Rc::new(RefCell::new(sim)),
-            playback: Rc::new(Cell::new(Playback {
-                playing: true,
-                speed: DEFAULT_SPEED,
-            })),
+            playback: Rc::new(Cell::new(Playback { playing: true, speed: DEFAULT_SPEED })),
             canvas: NodeRef::default(),
             animation: None,
             figures,
@@ -188,23 +176,13 @@ impl Component for App {
                 return changed;
             }
             Msg::ErrorRate(v) => parse_in(&v, "error rate", 0.0, 100.0).and_then(|pct| {
-                self.sim
-                    .borrow_mut()
-                    .set_error_rate(last, pct / 100.0)
-                    .map_err(|e| e.to_string())
+                self.sim.borrow_mut().set_error_rate(last, pct / 100.0).map_err(|e| e.to_string())
             }),
             Msg::Retries(v) => parse_in(&v, "retries", 0.0, RETRIES_MAX as f64).and_then(|r| {
-                self.sim
-                    .borrow_mut()
-                    .set_retries(r.round() as u32)
-                    .map_err(|e| e.to_string())
+                self.sim.borrow_mut().set_retries(r.round() as u32).map_err(|e| e.to_string())
             }),
-            Msg::Load(v) => parse_in(&v, "load", 0.0, LOAD_MAX).and_then(|rate| {
-                self.sim
-                    .borrow_mut()
-                    .set_load(rate)
-                    .map_err(|e| e.to_string())
-            }),
+            Msg::Load(v) => parse_in(&v, "load", 0.0, LOAD_MAX)
+                .and_then(|rate| self.sim.borrow_mut().set_load(rate).map_err(|e| e.to_string())),
             Msg::Speed(v) => {
                 parse_in(&v, "speed", SPEEDS[0], SPEEDS[SPEEDS.len() - 1]).map(|speed| {
                     let p = self.playback.get();
@@ -213,10 +191,7 @@ impl Component for App {
             }
             Msg::TogglePlay => {
                 let p = self.playback.get();
-                self.playback.set(Playback {
-                    playing: !p.playing,
-                    ..p
-                });
+                self.playback.set(Playback { playing: !p.playing, ..p });
                 Ok(())
             }
             Msg::Restart => {
@@ -247,11 +222,7 @@ impl Component for App {
         let sim = self.sim.borrow();
         let scenario = sim.scenario();
         let last = scenario.services.len().saturating_sub(1);
-        let last_name = scenario
-            .services
-            .get(last)
-            .map(|s| s.name.clone())
-            .unwrap_or_default();
+        let last_name = scenario.services.get(last).map(|s| s.name.clone()).unwrap_or_default();
         let playback = self.playback.get();
         let retries = f.tries.saturating_sub(1);
         let error_pct = (f.error_rate * 100.0).round();
@@ -269,10 +240,7 @@ impl Component for App {
         let measured = f.services.get(last).and_then(|row| row.amplification);
         let tries_word = if f.tries == 1 { "try" } else { "tries" };
         let retries_word = if retries == 1 { "retry" } else { "retries" };
-        let power = (0..f.hops)
-            .map(|_| f.tries.to_string())
-            .collect::<Vec<_>>()
-            .join(" × ");
+        let power = (0..f.hops).map(|_| f.tries.to_string()).collect::<Vec<_>>().join(" × ");
 
         html! {
             <main class="app">

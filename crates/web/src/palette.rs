@@ -15,13 +15,8 @@ pub const GAUGE_OK: &str = "#56b4e9";
 pub const GAUGE_HOT: &str = "#d55e00";
 
 /// Every kind of dot, in legend order.
-pub const DOT_KINDS: [DotKind; 5] = [
-    DotKind::FirstTry,
-    DotKind::Retry,
-    DotKind::Success,
-    DotKind::Error,
-    DotKind::Rejected,
-];
+pub const DOT_KINDS: [DotKind; 5] =
+    [DotKind::FirstTry, DotKind::Retry, DotKind::Success, DotKind::Error, DotKind::Rejected];
 
 pub fn dot_colour(kind: DotKind) -> &'static str {
     match kind {

@@ -23,9 +23,7 @@ fn mount() -> (yew::AppHandle<App>, Element) {
 }
 
 fn find(root: &Element, selector: &str) -> Element {
-    root.query_selector(selector)
-        .unwrap()
-        .unwrap_or_else(|| panic!("{selector} is on the page"))
+    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("{selector} is on the page"))
 }
 
 #[wasm_bindgen_test]
@@ -34,25 +32,16 @@ async fn mounts_the_diagram_and_the_sliders() {
     TimeoutFuture::new(400).await;
 
     let canvas: HtmlCanvasElement = find(&root, "canvas#diagram").dyn_into().unwrap();
-    assert!(
-        canvas.width() > 0 && canvas.height() > 0,
-        "the canvas has a backing store"
-    );
+    assert!(canvas.width() > 0 && canvas.height() > 0, "the canvas has a backing store");
 
     for (id, max) in [("error-rate", "100"), ("retries", "5"), ("load", "200")] {
         let input: HtmlInputElement = find(&root, &format!("input#{id}")).dyn_into().unwrap();
         assert_eq!(input.type_(), "range");
         assert_eq!(input.max(), max, "{id}");
         let label = find(&root, &format!("label[for={id}]"));
-        assert!(
-            !label.text_content().unwrap().is_empty(),
-            "{id} is labelled"
-        );
+        assert!(!label.text_content().unwrap().is_empty(), "{id} is labelled");
     }
-    assert_eq!(
-        find(&root, "#retries + output").text_content().unwrap(),
-        "2 retries = 3 tries"
-    );
+    assert_eq!(find(&root, "#retries + output").text_content().unwrap(), "2 retries = 3 tries");
     assert_eq!(running_loops(), 1);
 
     // The clock moves: the animation loop is advancing the simulation.
@@ -72,20 +61,10 @@ async fn a_slider_changes_the_running_simulation() {
     TimeoutFuture::new(100).await;
     let input: HtmlInputElement = find(&root, "input#error-rate").dyn_into().unwrap();
     input.set_value("100");
-    input
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    input.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
     TimeoutFuture::new(100).await;
-    assert_eq!(
-        find(&root, "#error-rate + output").text_content().unwrap(),
-        "100 %"
-    );
-    assert_eq!(
-        find(&root, "#predicted")
-            .get_attribute("data-value")
-            .unwrap(),
-        "27.0000"
-    );
+    assert_eq!(find(&root, "#error-rate + output").text_content().unwrap(), "100 %");
+    assert_eq!(find(&root, "#predicted").get_attribute("data-value").unwrap(), "27.0000");
     app.destroy();
 }
 
