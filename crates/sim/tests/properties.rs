@@ -1,0 +1,155 @@
+//! Properties that hold for every valid scenario, checked on random ones:
+//! no panic, every client request ends exactly once, the per-second series
+//! add up to the totals, and the same seed gives the same report.
+
+use brownout_sim::time::SECOND;
+use brownout_sim::{
+    Arrivals, CallSpec, Counters, FanOut, Load, RateChange, Scenario, ScriptOutcome, ScriptStep,
+    ServiceSpec, ServiceTime, Sim, CLIENT,
+};
+use proptest::prelude::*;
+
+fn service_time() -> impl Strategy<Value = ServiceTime> {
+    prop_oneof![
+        (0.0..50.0).prop_map(|ms| ServiceTime::Fixed { ms }),
+        (0.1..50.0).prop_map(|mean_ms| ServiceTime::Exponential { mean_ms }),
+        (0.1..30.0, 0.0..1.5)
+            .prop_map(|(median_ms, sigma)| ServiceTime::LogNormal { median_ms, sigma }),
+    ]
+}
+
+fn script() -> impl Strategy<Value = Vec<ScriptStep>> {
+    let step = (any::<bool>(), proptest::option::of(0.0..300.0)).prop_map(|(ok, ms)| ScriptStep {
+        outcome: if ok { ScriptOutcome::Ok } else { ScriptOutcome::Error },
+        ms,
+    });
+    prop_oneof![3 => Just(Vec::new()), 1 => proptest::collection::vec(step, 1..5)]
+}
+
+fn service(index: usize) -> impl Strategy<Value = ServiceSpec> {
+    (1u32..3, 1u32..8, 0u32..20, service_time(), 0.0..=1.0, any::<bool>(), script()).prop_map(
+        move |(instances, workers, queue, service_time, error_rate, parallel, script)| {
+            ServiceSpec {
+                instances,
+                workers,
+                queue,
+                service_time,
+                error_rate,
+                fan_out: if parallel { FanOut::Parallel } else { FanOut::Sequential },
+                script,
+                ..ServiceSpec::named(&format!("s{index}"))
+            }
+        },
+    )
+}
+
+fn call(from: String, to: String) -> impl Strategy<Value = CallSpec> {
+    (0.0..40.0, 1.0..1_500.0, 0u32..4, 0.0..40.0).prop_map(
+        move |(latency_ms, timeout_ms, retries, backoff_ms)| CallSpec {
+            from: from.clone(),
+            to: to.clone(),
+            latency_ms,
+            timeout_ms,
+            retries,
+            backoff_ms,
+        },
+    )
+}
+
+/// A random directed acyclic graph: service i may call only services after
+/// it, and the client calls the first.
+fn scenario() -> impl Strategy<Value = Scenario> {
+    (1usize..5)
+        .prop_flat_map(|n| {
+            let services: Vec<_> = (0..n).map(service).collect();
+            let pairs: Vec<(usize, usize)> =
+                (0..n).flat_map(|a| (a + 1..n).map(move |b| (a, b))).collect();
+            let links = proptest::collection::vec(any::<bool>(), pairs.len());
+            (services, Just(pairs), links)
+        })
+        .prop_flat_map(|(services, pairs, links)| {
+            let mut calls = vec![call(CLIENT.into(), "s0".into()).boxed()];
+            for (&(a, b), on) in pairs.iter().zip(links) {
+                if on {
+                    calls.push(call(format!("s{a}"), format!("s{b}")).boxed());
+                }
+            }
+            let changes = proptest::collection::vec((0.0..15.0, 0.0..150.0, 0.0..5.0), 0..3);
+            (Just(services), calls, 0.0..150.0, any::<bool>(), changes, any::<u64>())
+        })
+        .prop_map(|(services, calls, rate, constant, mut changes, seed)| {
+            changes.sort_by(|a: &(f64, f64, f64), b| a.0.total_cmp(&b.0));
+            Scenario {
+                name: "random".into(),
+                description: String::new(),
+                seed,
+                duration_s: 20.0,
+                load: Load {
+                    arrivals: if constant { Arrivals::Constant } else { Arrivals::Poisson },
+                    rate_per_sec: rate,
+                    schedule: changes
+                        .into_iter()
+                        .map(|(at_s, rate_per_sec, ramp_s)| RateChange {
+                            at_s,
+                            rate_per_sec,
+                            ramp_s,
+                        })
+                        .collect(),
+                },
+                services,
+                calls,
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_request_ends_exactly_once(scenario in scenario()) {
+        let mut sim = Sim::new(scenario).expect("generated scenarios are valid");
+        for t in 1..=20 {
+            sim.advance_to(t * SECOND);
+            let c = sim.metrics().totals().client;
+            prop_assert_eq!(c.requests, c.finished() + sim.requests_in_flight());
+        }
+        // Without new load, every request ends: timeouts bound each try.
+        sim.set_load(0.0).unwrap();
+        sim.advance_to(60 * SECOND);
+        prop_assert_eq!(sim.requests_in_flight(), 0);
+        let c = sim.metrics().totals().client;
+        prop_assert_eq!(c.requests, c.finished());
+    }
+
+    #[test]
+    fn series_add_up_to_totals(scenario in scenario()) {
+        let mut sim = Sim::new(scenario).expect("valid");
+        sim.advance_to(20 * SECOND);
+        let totals = sim.metrics().totals().clone();
+        let mut sum = Counters {
+            client: Default::default(),
+            services: vec![Default::default(); totals.services.len()],
+            edges: vec![Default::default(); totals.edges.len()],
+        };
+        for t in 0..20 {
+            let second = sim.second_report(t).expect("every second is kept");
+            let counts = Counters {
+                client: second.client,
+                services: second.services.iter().map(|s| s.counts).collect(),
+                edges: second.edges.clone(),
+            };
+            sum.add(&counts);
+        }
+        prop_assert_eq!(sum, totals);
+    }
+
+    #[test]
+    fn same_seed_same_report(scenario in scenario()) {
+        let run = |s: Scenario| {
+            let mut sim = Sim::new(s).unwrap();
+            sim.advance_to(15 * SECOND);
+            serde_json::to_string(&sim.report()).unwrap()
+        };
+        prop_assert_eq!(run(scenario.clone()), run(scenario));
+    }
+}
