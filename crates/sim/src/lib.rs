@@ -34,7 +34,9 @@
 //! assert_eq!(sim.measured_amplification(2), Some(27.0));
 //! ```
 
+pub mod file;
 pub mod metrics;
+pub mod presets;
 pub mod report;
 pub mod rng;
 pub mod scenario;
@@ -43,7 +45,9 @@ pub mod theory;
 pub mod time;
 mod validate;
 
+pub use file::{parse_scenario, FileError, FileProblem};
 pub use metrics::{ClientCounters, Counters, EdgeCounters, Metrics, Percentiles, ServiceCounters};
+pub use presets::{preset, Preset, PRESETS};
 pub use report::{Report, SecondReport};
 pub use scenario::{
     Arrivals, CallSpec, FanOut, Load, RateChange, Scenario, ScriptOutcome, ScriptStep, ServiceSpec,

@@ -325,9 +325,12 @@ impl Metrics {
             client_latency: None,
             service_latency: vec![None; services],
         };
+        let mut series = Seconds::new(SERIES_SECONDS);
+        // The series starts at second 0, even if nothing happens in it.
+        series.at(0, &empty);
         Metrics {
             totals: Counters::new(services, edges),
-            series: Seconds::new(SERIES_SECONDS),
+            series,
             empty,
             open_second: 0,
             open_client: Latency::default(),

@@ -1,0 +1,512 @@
+//! Scenario files: broken files get every problem, at the right line and
+//! column; the presets read, validate and run; defaults are as documented.
+
+use brownout_sim::scenario::{Arrivals, FanOut, RateChange, ScriptOutcome, ScriptStep};
+use brownout_sim::time::SECOND;
+use brownout_sim::{
+    parse_scenario, preset, CallSpec, FileProblem, Load, Scenario, ServiceSpec, ServiceTime, Sim,
+    CLIENT, PRESETS,
+};
+
+/// The problems of a file that must not read.
+fn problems(text: &str) -> Vec<FileProblem> {
+    match parse_scenario(text) {
+        Ok(scenario) => panic!("read a broken file as {scenario:?}"),
+        Err(error) => error.problems,
+    }
+}
+
+/// Asserts that a file has exactly these problems, in this order: line,
+/// column, field, and a part of the message.
+fn check(text: &str, expected: &[(usize, usize, &str, &str)]) {
+    let found = problems(text);
+    let listing: Vec<String> = found.iter().map(|p| p.to_string()).collect();
+    assert_eq!(found.len(), expected.len(), "problems:\n{}", listing.join("\n"));
+    for (problem, &(line, column, field, part)) in found.iter().zip(expected) {
+        assert_eq!(
+            (problem.line, problem.column, problem.field.as_str()),
+            (line, column, field),
+            "problems:\n{}",
+            listing.join("\n")
+        );
+        assert!(problem.message.contains(part), "{problem} should contain {part:?}");
+    }
+}
+
+/// The smallest useful file: one service, one call from the client.
+const MINIMAL: &str = r#"[[services]]
+name = "api"
+
+[[calls]]
+from = "client"
+to = "api"
+"#;
+
+#[test]
+fn a_minimal_file_gets_the_documented_defaults() {
+    let scenario = parse_scenario(MINIMAL).unwrap();
+    let expected = Scenario {
+        name: "Untitled scenario".into(),
+        description: String::new(),
+        seed: 1,
+        duration_s: 60.0,
+        load: Load { arrivals: Arrivals::Poisson, rate_per_sec: 10.0, schedule: Vec::new() },
+        services: vec![ServiceSpec {
+            name: "api".into(),
+            instances: 1,
+            workers: 16,
+            queue: 64,
+            service_time: ServiceTime::Exponential { mean_ms: 10.0 },
+            error_rate: 0.0,
+            fan_out: FanOut::Sequential,
+            script: Vec::new(),
+        }],
+        calls: vec![CallSpec {
+            from: CLIENT.into(),
+            to: "api".into(),
+            latency_ms: 1.0,
+            timeout_ms: 1_000.0,
+            retries: 0,
+            backoff_ms: 0.0,
+        }],
+    };
+    assert_eq!(scenario, expected);
+}
+
+/// Every field set away from its default, inline tables and arrays mixed
+/// with headers: proves that the schema the reader checks against names the
+/// same fields as the types serde fills.
+#[test]
+fn every_field_is_read() {
+    let text = r#"
+name = "All fields"
+description = "Every field away from its default."
+seed = 9
+duration_s = 12.5
+load = { arrivals = "constant", rate_per_sec = 20, schedule = [
+    { at_s = 1, rate_per_sec = 30 },
+    { at_s = 2.5, rate_per_sec = 5, ramp_s = 0.5 },
+] }
+
+[[services]]
+name = "front"
+instances = 2
+workers = 3
+queue = 0
+service_time = { kind = "fixed", ms = 4 }
+error_rate = 0.25
+fan_out = "parallel"
+
+[[services]]
+name = "left"
+service_time = { kind = "log_normal", median_ms = 6, sigma = 0.5 }
+script = [{ outcome = "error", ms = 7 }, { outcome = "ok" }]
+
+[[services]]
+name = "right"
+service_time.kind = "exponential"
+service_time.mean_ms = 8
+
+[[calls]]
+from = "client"
+to = "front"
+latency_ms = 0
+timeout_ms = 900
+retries = 3
+backoff_ms = 11
+
+[[calls]]
+from = "front"
+to = "left"
+
+[[calls]]
+from = "front"
+to = "right"
+"#;
+    let scenario = parse_scenario(text).unwrap();
+    let mut front = ServiceSpec::named("front");
+    front.instances = 2;
+    front.workers = 3;
+    front.queue = 0;
+    front.service_time = ServiceTime::Fixed { ms: 4.0 };
+    front.error_rate = 0.25;
+    front.fan_out = FanOut::Parallel;
+    let mut left = ServiceSpec::named("left");
+    left.service_time = ServiceTime::LogNormal { median_ms: 6.0, sigma: 0.5 };
+    left.script = vec![
+        ScriptStep { outcome: ScriptOutcome::Error, ms: Some(7.0) },
+        ScriptStep { outcome: ScriptOutcome::Ok, ms: None },
+    ];
+    let mut right = ServiceSpec::named("right");
+    right.service_time = ServiceTime::Exponential { mean_ms: 8.0 };
+    let entry = CallSpec {
+        latency_ms: 0.0,
+        timeout_ms: 900.0,
+        retries: 3,
+        backoff_ms: 11.0,
+        ..CallSpec::between(CLIENT, "front")
+    };
+    let expected = Scenario {
+        name: "All fields".into(),
+        description: "Every field away from its default.".into(),
+        seed: 9,
+        duration_s: 12.5,
+        load: Load {
+            arrivals: Arrivals::Constant,
+            rate_per_sec: 20.0,
+            schedule: vec![
+                RateChange { at_s: 1.0, rate_per_sec: 30.0, ramp_s: 0.0 },
+                RateChange { at_s: 2.5, rate_per_sec: 5.0, ramp_s: 0.5 },
+            ],
+        },
+        services: vec![front, left, right],
+        calls: vec![entry, CallSpec::between("front", "left"), CallSpec::between("front", "right")],
+    };
+    assert_eq!(scenario, expected);
+}
+
+#[test]
+fn an_unknown_top_level_field_is_named_with_the_accepted_ones() {
+    let text = format!("colour = \"red\"\n{MINIMAL}");
+    check(&text, &[(1, 1, "colour", "unknown field: expected one of name, description, seed")]);
+    let problem = &problems(&text)[0];
+    assert!(problem.message.contains("services, calls"), "{problem}");
+}
+
+#[test]
+fn an_unknown_field_in_a_service_is_named_with_a_suggestion() {
+    let text = r#"[[services]]
+name = "api"
+  worker = 4
+
+[[calls]]
+from = "client"
+to = "api"
+"#;
+    check(text, &[(3, 3, "services[0].worker", "unknown field: expected one of name, instances")]);
+    assert!(problems(text)[0].message.ends_with("(did you mean \"workers\"?)"));
+}
+
+#[test]
+fn a_wrong_type_gives_the_value_found_and_the_type_expected() {
+    let text = MINIMAL.replace("name = \"api\"", "name = \"api\"\nworkers = \"many\"");
+    check(
+        &text,
+        &[(
+            3,
+            1,
+            "services[0].workers",
+            "found the string \"many\", expected a whole number from 1 to 100000",
+        )],
+    );
+}
+
+#[test]
+fn a_wrong_choice_lists_the_accepted_ones() {
+    let text = MINIMAL.replace("name = \"api\"", "name = \"api\"\nfan_out = \"paralel\"");
+    check(
+        &text,
+        &[(
+            3,
+            1,
+            "services[0].fan_out",
+            "\"paralel\" is not accepted: expected one of \"sequential\", \"parallel\" \
+             (did you mean \"parallel\"?)",
+        )],
+    );
+}
+
+#[test]
+fn a_service_without_a_name_is_reported_at_its_header() {
+    let text = r#"[[services]]
+name = "api"
+
+[[services]]
+workers = 4
+
+[[calls]]
+from = "client"
+to = "api"
+"#;
+    check(text, &[(4, 1, "services[1].name", "required but missing: expected a string")]);
+}
+
+#[test]
+fn a_cycle_is_rejected_with_its_path() {
+    let text = r#"[[services]]
+name = "a"
+
+[[services]]
+name = "b"
+
+[[calls]]
+from = "client"
+to = "a"
+
+[[calls]]
+from = "a"
+to = "b"
+
+[[calls]]
+from = "b"
+to = "a"
+"#;
+    check(text, &[(7, 3, "calls", "the calls form a cycle (a → b → a)")]);
+}
+
+#[test]
+fn a_call_to_a_missing_service_is_reported_at_its_field() {
+    let text = format!("{MINIMAL}\n[[calls]]\nfrom = \"api\"\nto = \"db\"\n");
+    check(&text, &[(10, 1, "calls[1].to", "\"db\" is not a service of this scenario")]);
+}
+
+#[test]
+fn negative_values_are_out_of_range() {
+    let text = r#"[[services]]
+name = "api"
+workers = -1
+error_rate = -0.5
+
+[[calls]]
+from = "client"
+to = "api"
+timeout_ms = -5
+"#;
+    check(
+        text,
+        &[
+            (3, 1, "services[0].workers", "-1 is out of range: expected 1 to 100000"),
+            (4, 1, "services[0].error_rate", "-0.5 is out of range: expected 0 to 1"),
+            (9, 1, "calls[0].timeout_ms", "-5 is out of range: expected more than 0"),
+        ],
+    );
+}
+
+#[test]
+fn nan_is_out_of_range() {
+    let text = format!("duration_s = nan\n{MINIMAL}latency_ms = -nan\n");
+    check(
+        &text,
+        &[
+            (1, 1, "duration_s", "NaN is out of range: expected more than 0, at most 604800 s"),
+            (8, 1, "calls[0].latency_ms", "NaN is out of range: expected 0 to 86400000 ms"),
+        ],
+    );
+}
+
+/// Problems of structure and of meaning in one file: all of them are
+/// listed, structure first, each kind in the order of the file. The wrongly
+/// typed `queue` and the broken `service_time` are optional, so their
+/// defaults stand in and the semantic checks still run.
+#[test]
+fn every_problem_of_a_file_is_listed() {
+    let text = r#"name = "Broken"
+speed = 3
+
+[load]
+rate_per_sec = -10
+
+[[services]]
+name = "a"
+queue = "long"
+service_time = { kind = "exponential", mean = 5 }
+
+[[services]]
+name = "b"
+error_rate = nan
+
+[[calls]]
+from = "client"
+to = "a"
+
+[[calls]]
+from = "a"
+to = "c"
+retries = 11
+"#;
+    check(
+        text,
+        &[
+            (2, 1, "speed", "unknown field"),
+            (9, 1, "services[0].queue", "found the string \"long\""),
+            (10, 1, "services[0].service_time.mean_ms", "required but missing"),
+            (10, 40, "services[0].service_time.mean", "expected one of kind, mean_ms"),
+            (5, 1, "load.rate_per_sec", "-10 is out of range"),
+            (14, 1, "services[1].error_rate", "NaN is out of range"),
+            (22, 1, "calls[1].to", "\"c\" is not a service"),
+            (23, 1, "calls[1].retries", "11 is out of range: expected 0 to 10"),
+        ],
+    );
+    // Displayed, the error gives one problem per line.
+    let error = parse_scenario(text).unwrap_err();
+    let shown = error.to_string();
+    assert_eq!(shown.lines().count(), 8, "{shown}");
+    assert_eq!(
+        shown.lines().nth(1),
+        Some(
+            "line 9, column 1: services[0].queue: found the string \"long\", \
+             expected a whole number from 0 to 1000000"
+        )
+    );
+}
+
+#[test]
+fn a_syntax_error_stops_reading_with_its_position() {
+    // The string on line 3 is not closed: the parser sees it at the end of
+    // the line, and reads no further (the unknown field after it is not
+    // reported).
+    let text = "name = \"x\"\n[[services]]\nname = \"api\nworkers = 3\nspeed = 1\n";
+    check(text, &[(3, 12, "", "syntax error: invalid basic string")]);
+    let shown = parse_scenario(text).unwrap_err().to_string();
+    assert!(shown.starts_with("line 3, column 12: syntax error: "), "{shown}");
+}
+
+#[test]
+fn the_retry_chain_file_is_the_built_in_scenario() {
+    assert_eq!(preset("retry-chain"), Some(Scenario::retry_chain()));
+}
+
+#[test]
+fn every_preset_reads_validates_and_runs() {
+    assert!(PRESETS.len() >= 5);
+    for preset in PRESETS {
+        let scenario =
+            parse_scenario(preset.toml).unwrap_or_else(|e| panic!("{}:\n{e}", preset.id));
+        assert!(preset.toml.starts_with('#'), "{} opens with a comment", preset.id);
+        brownout_sim::validate(&scenario).unwrap();
+        let mut sim = Sim::new(scenario).unwrap();
+        sim.advance_to(10 * SECOND);
+    }
+    assert_eq!(preset("no-such-preset"), None);
+}
+
+#[test]
+fn the_presets_show_what_their_names_say() {
+    let page = preset("product-page").unwrap();
+    assert!(page.services.iter().any(|s| s.fan_out == FanOut::Parallel));
+    assert!(page.services.iter().any(|s| matches!(s.service_time, ServiceTime::LogNormal { .. })));
+    let flaky = preset("scripted-flaky").unwrap();
+    let steps: Vec<_> = flaky.services[1].script.iter().map(|s| (s.outcome, s.ms)).collect();
+    let (ok, error) = (ScriptOutcome::Ok, ScriptOutcome::Error);
+    assert_eq!(steps, [(ok, None), (error, None), (error, None), (ok, Some(2000.0))]);
+    let spike = preset("load-spike").unwrap();
+    assert!(spike.load.schedule.iter().any(|c| c.ramp_s == 0.0));
+    assert!(spike.load.schedule.iter().any(|c| c.ramp_s > 0.0));
+    let mm1 = preset("mm1").unwrap();
+    assert_eq!((mm1.services.len(), mm1.services[0].workers), (1, 1));
+    let utilisation = mm1.load.rate_per_sec * mm1.services[0].service_time.mean_ms() / 1_000.0;
+    assert!((utilisation - 0.8).abs() < 1e-12);
+}
+
+/// The fenced blocks of a Markdown text with their language, in order.
+fn fenced_blocks(markdown: &str) -> Vec<(&str, String)> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(&str, String)> = None;
+    for line in markdown.lines() {
+        match (open.take(), line.strip_prefix("```")) {
+            (None, Some(language)) => open = Some((language.trim(), String::new())),
+            (Some(block), Some(_)) => blocks.push(block),
+            (Some((language, mut text)), None) => {
+                text.push_str(line);
+                text.push('\n');
+                open = Some((language, text));
+            }
+            (None, None) => {}
+        }
+    }
+    blocks
+}
+
+/// The examples in `docs/scenarios.md` say what the reader does: every
+/// complete file there reads, except the broken ones, whose report the page
+/// shows word for word.
+#[test]
+fn the_documented_examples_are_right() {
+    let blocks = fenced_blocks(include_str!("../../../docs/scenarios.md"));
+    let reports: Vec<&str> = blocks
+        .iter()
+        .filter(|(language, _)| *language == "text")
+        .map(|(_, text)| &text[..])
+        .collect();
+    let (mut read, mut refused) = (0, 0);
+    for (_, file) in blocks
+        .iter()
+        .filter(|(language, text)| *language == "toml" && text.contains("[[services]]"))
+    {
+        match parse_scenario(file) {
+            Ok(_) => read += 1,
+            Err(error) => {
+                let report = format!("{error}\n");
+                assert!(reports.contains(&report.as_str()), "undocumented report:\n{report}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(read >= 2 && refused >= 2, "{read} examples read, {refused} refused");
+}
+
+/// A tiny deterministic generator, so that the garbage is the same on every
+/// run and a failure can be reproduced.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 =
+            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+#[test]
+fn no_input_panics() {
+    // Every prefix of every preset: truncated files, cut anywhere.
+    for preset in PRESETS {
+        for (end, _) in preset.toml.char_indices() {
+            let _ = parse_scenario(&preset.toml[..end]);
+        }
+    }
+    // Every preset with one character replaced by a piece of TOML syntax.
+    let pieces = ["[", "]", "{", "}", "\"", "'", "=", ",", ".", "\n", "#", "-", "nan", "inf", "\\"];
+    let mut random = Lcg(1);
+    for preset in PRESETS {
+        for (start, c) in preset.toml.char_indices().step_by(3) {
+            let piece = pieces[random.below(pieces.len())];
+            let end = start + c.len_utf8();
+            let _ =
+                parse_scenario(&format!("{}{piece}{}", &preset.toml[..start], &preset.toml[end..]));
+        }
+    }
+    // Garbage, by hand and at random.
+    let deep =
+        |open: &str, close: &str| format!("a = {}{}", open.repeat(5_000), close.repeat(5_000));
+    let garbage = [
+        String::new(),
+        "\0".into(),
+        "\u{feff}".into(),
+        "[[".into(),
+        "=".into(),
+        "services = 5\ncalls = \"x\"".into(),
+        "services = [1, true, 1979-05-27]\ncalls = [[]]".into(),
+        "services = [{}]\ncalls = [{ from = 1 }]".into(),
+        "[[services]]\nname = \"a\"\nworkers = 99999999999999999999999999\n".into(),
+        "[[services]]\nname = \"a\"\nerror_rate = 1e999\n".into(),
+        "[[services]]\nname = \"a\"\nservice_time = 3\n".into(),
+        "[[services]]\nname = \"a\"\nservice_time = { kind = 3 }\n".into(),
+        "[[services]]\nname = \"a\"\n[services.service_time]\n".into(),
+        "[services]\nname = \"a\"\n".into(),
+        "load = []\nseed = 1.5\nname = {}".into(),
+        format!("name = \"{}\"\nx = 1", "é".repeat(10_000)),
+        format!("{} = 1", "é".repeat(100)),
+        deep("[", "]"),
+        deep("{ b = ", "}"),
+        "a.".repeat(5_000) + "b = 1",
+    ];
+    for text in &garbage {
+        assert!(parse_scenario(text).is_err(), "{text:.60}");
+    }
+    let alphabet: Vec<char> = "[]{}=\"'.,#\n\t abcxyz019_-+é→".chars().collect();
+    for length in 0..400 {
+        let text: String = (0..length).map(|_| alphabet[random.below(alphabet.len())]).collect();
+        let _ = parse_scenario(&text);
+    }
+}
