@@ -14,8 +14,8 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo clippy -p brownout-web --target wasm32-unknown-unknown --all-targets --quiet -- -D warnings
 
-step "simulation core (native)"
-cargo test -p brownout-sim
+step "simulation core and runner (native)"
+cargo test -p brownout-sim -p brownout-cli
 
 step "app in headless Chromium (wasm-bindgen-test)"
 cargo test -p brownout-web --target wasm32-unknown-unknown

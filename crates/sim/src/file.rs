@@ -147,6 +147,8 @@ enum Shape {
     /// so that a value the type cannot hold reads like any other out of
     /// range.
     Whole { min: u64, max: u64, fits: u64 },
+    /// true or false.
+    Bool,
     /// One of a few names, written as a string.
     Choice(&'static [&'static str]),
     /// A table with these fields.
@@ -219,6 +221,7 @@ const SERVICE: &[Field] = &[
     optional("error_rate", Shape::Number("a probability from 0 to 1")),
     optional("fan_out", Shape::Choice(&["sequential", "parallel"])),
     optional("script", Shape::List(&Shape::Table(SCRIPT_STEP))),
+    optional("shed_after_queue_ms", MS),
 ];
 
 const SERVICE_TIME: &[Variant] = &[
@@ -243,6 +246,87 @@ const CALL: &[Field] = &[
     optional("timeout_ms", MS),
     optional("retries", count(0, limits::MAX_RETRIES)),
     optional("backoff_ms", MS),
+    optional("backoff", Shape::Table(BACKOFF)),
+    optional("retry_on", Shape::List(&Shape::Choice(FAILURE_KINDS))),
+    optional("idempotent", Shape::Bool),
+    optional("retry_non_idempotent", Shape::Bool),
+    optional("retry_budget", Shape::Tagged { tag: "kind", variants: RETRY_BUDGET }),
+    optional("breaker", Shape::Tagged { tag: "kind", variants: BREAKER }),
+    optional("bulkhead", Shape::Tagged { tag: "kind", variants: BULKHEAD }),
+    optional("deadline_ms", MS),
+    optional("order", Shape::List(&Shape::Choice(&["retry", "breaker", "bulkhead", "timeout"]))),
+    optional("critical", Shape::Bool),
+    optional("fallback", Shape::Bool),
+    optional("propagate_deadline", Shape::Bool),
+    optional("cancel_on_give_up", Shape::Bool),
+    optional("location", Shape::Choice(&["app", "sidecar"])),
+];
+
+const FAILURE_KINDS: &[&str] = &["error", "timeout", "rejected", "bulkhead_full", "breaker_open"];
+const PERCENT: Shape = Shape::Number("a percentage from 0 to 100");
+
+const BACKOFF: &[Field] = &[
+    optional("kind", Shape::Choice(&["fixed", "exponential"])),
+    optional("base_ms", MS),
+    optional("multiplier", Shape::Number("a number, the growth factor per retry")),
+    optional("cap_ms", MS),
+    optional("jitter", Shape::Choice(&["none", "full", "equal", "decorrelated"])),
+];
+
+const RETRY_BUDGET: &[Variant] = &[
+    Variant {
+        name: "token_bucket",
+        fields: &[
+            optional("max_tokens", Shape::Number("a number of tokens")),
+            optional("token_ratio", Shape::Number("a number of tokens per success")),
+        ],
+    },
+    Variant {
+        name: "percent",
+        fields: &[
+            optional("percent", PERCENT),
+            optional("min_concurrency", count(0, crate::policy::budget::MAX_MIN_CONCURRENCY)),
+        ],
+    },
+];
+
+const BREAKER: &[Variant] = &[
+    Variant {
+        name: "failure_rate",
+        fields: &[
+            optional("sliding_window_type", Shape::Choice(&["count_based", "time_based"])),
+            optional("sliding_window_size", count(1, crate::policy::breaker::MAX_COUNT_WINDOW)),
+            optional("minimum_calls", count(1, crate::policy::breaker::MAX_MINIMUM_CALLS)),
+            optional("failure_rate_threshold", PERCENT),
+            optional("slow_call_rate_threshold", PERCENT),
+            optional("slow_call_duration_ms", MS),
+            optional("wait_in_open_ms", MS),
+            optional(
+                "permitted_calls_in_half_open",
+                count(1, crate::policy::breaker::MAX_PERMITTED_CALLS),
+            ),
+            optional("max_wait_in_half_open_ms", MS),
+            optional("automatic_transition", Shape::Bool),
+        ],
+    },
+    Variant {
+        name: "consecutive_failures",
+        fields: &[
+            optional("failures", count(1, crate::policy::breaker::MAX_CONSECUTIVE_FAILURES)),
+            optional("wait_in_open_ms", MS),
+        ],
+    },
+];
+
+const BULKHEAD: &[Variant] = &[
+    Variant {
+        name: "semaphore",
+        fields: &[optional("max_concurrent", count(1, 100_000)), optional("max_wait_ms", MS)],
+    },
+    Variant {
+        name: "thread_pool",
+        fields: &[optional("threads", count(1, 100_000)), optional("queue", count(0, 1_000_000))],
+    },
 ];
 
 /// The state of the schema walk.
@@ -272,6 +356,13 @@ impl Walk<'_> {
                 DeValue::String(text) => Some(Value::String(text.to_string())),
                 other => {
                     self.wrong_type(path, at, other, expected);
+                    None
+                }
+            },
+            Shape::Bool => match value {
+                DeValue::Boolean(flag) => Some(Value::Boolean(*flag)),
+                other => {
+                    self.wrong_type(path, at, other, "true or false");
                     None
                 }
             },
@@ -475,6 +566,7 @@ fn expected(shape: Shape) -> String {
     match shape {
         Shape::Text(expected) | Shape::Number(expected) => expected.to_string(),
         Shape::Whole { min, max, .. } => format!("a whole number from {min} to {max}"),
+        Shape::Bool => "true or false".to_string(),
         Shape::Choice(names) => one_of(names),
         Shape::Table(_) => "a table".to_string(),
         Shape::Tagged { .. } => "a table".to_string(),
@@ -668,6 +760,31 @@ mod tests {
         scenario.services[2].service_time = ServiceTime::LogNormal { median_ms: 1.0, sigma: 0.5 };
         let step = ScriptStep { outcome: ScriptOutcome::Error, ms: Some(1.0) };
         scenario.services.iter_mut().for_each(|service| service.script.push(step.clone()));
+        scenario.services.iter_mut().for_each(|service| service.shed_after_queue_ms = Some(1.0));
+        // Every optional policy, each variant of the tagged ones somewhere.
+        use crate::bulkhead::BulkheadConfig;
+        use crate::policy::{BackoffConfig, BreakerConfig, RetryBudgetConfig};
+        for (i, call) in scenario.calls.iter_mut().enumerate() {
+            let first = i == 0;
+            call.backoff = Some(BackoffConfig::default());
+            call.deadline_ms = Some(1.0);
+            call.fallback = Some(true);
+            call.breaker = Some(if first {
+                BreakerConfig::default()
+            } else {
+                BreakerConfig::ConsecutiveFailures { failures: 2, wait_in_open_ms: 1.0 }
+            });
+            call.bulkhead = Some(if first {
+                BulkheadConfig::Semaphore { max_concurrent: 1, max_wait_ms: 0.0 }
+            } else {
+                BulkheadConfig::ThreadPool { threads: 1, queue: 1 }
+            });
+            call.retry_budget = Some(if first {
+                RetryBudgetConfig::TokenBucket { max_tokens: 1.0, token_ratio: 0.1 }
+            } else {
+                RetryBudgetConfig::Percent { percent: 1.0, min_concurrency: 1 }
+            });
+        }
         let value = Value::try_from(&scenario).unwrap();
         same_fields(&value, Shape::Table(SCENARIO), "");
     }

@@ -34,8 +34,10 @@
 //! assert_eq!(sim.measured_amplification(2), Some(27.0));
 //! ```
 
+pub mod bulkhead;
 pub mod file;
 pub mod metrics;
+pub mod policy;
 pub mod presets;
 pub mod report;
 pub mod rng;
@@ -46,12 +48,17 @@ pub mod time;
 mod validate;
 
 pub use file::{parse_scenario, FileError, FileProblem};
-pub use metrics::{ClientCounters, Counters, EdgeCounters, Metrics, Percentiles, ServiceCounters};
+pub use metrics::{
+    ClientCounters, Counters, EdgeCounters, Metrics, Percentiles, PolicyEvent, PolicyEventKind,
+    Rejections, ServiceCounters, ShedCause,
+};
 pub use presets::{preset, Preset, PRESETS};
 pub use report::{Report, SecondReport};
 pub use scenario::{
-    Arrivals, CallSpec, FanOut, Load, RateChange, Scenario, ScriptOutcome, ScriptStep, ServiceSpec,
-    ServiceTime, CLIENT,
+    Arrivals, CallSpec, FailureKind, FanOut, Layer, Load, PolicyLocation, RateChange, Scenario,
+    ScriptOutcome, ScriptStep, ServiceSpec, ServiceTime, CLIENT,
 };
-pub use sim::{Dot, DotKind, Edge, Node, Outcome, ParamError, Progress, ServiceLoad, Sim};
+pub use sim::{
+    Dot, DotKind, Edge, EdgePolicies, Node, Outcome, ParamError, Progress, ServiceLoad, Sim,
+};
 pub use validate::{validate, Problem, ScenarioError};

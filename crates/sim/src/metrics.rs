@@ -12,18 +12,47 @@ use std::collections::VecDeque;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::policy::breaker::BreakerState;
+use crate::scenario::FailureKind;
 use crate::time::{Micros, SECOND};
 
 /// Why a service turned a try away without serving it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShedCause {
+    /// Every worker busy and the queue full.
+    QueueFull,
+    /// It waited in the queue longer than the service's shedding limit.
+    QueueTime,
+    /// Its caller's propagated deadline had passed.
+    Deadline,
+}
+
+/// Tries a service turned away, by cause.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Rejections {
-    /// Every worker busy and the queue full.
     pub queue_full: u64,
+    pub queue_time: u64,
+    pub deadline: u64,
 }
 
 impl Rejections {
     pub fn total(&self) -> u64 {
-        self.queue_full
+        self.queue_full + self.queue_time + self.deadline
+    }
+
+    pub(crate) fn add(&mut self, cause: ShedCause) {
+        match cause {
+            ShedCause::QueueFull => self.queue_full += 1,
+            ShedCause::QueueTime => self.queue_time += 1,
+            ShedCause::Deadline => self.deadline += 1,
+        }
+    }
+
+    fn merge(&mut self, other: &Rejections) {
+        self.queue_full += other.queue_full;
+        self.queue_time += other.queue_time;
+        self.deadline += other.deadline;
     }
 }
 
@@ -32,14 +61,23 @@ impl Rejections {
 pub struct ServiceCounters {
     /// Tries that reached the service (first tries and retries alike).
     pub attempts: u64,
-    /// Tries the service answered with success.
+    /// Tries the service answered with success (full or degraded).
     pub successes: u64,
+    /// Of those, answers with parts served by fallbacks.
+    pub degraded: u64,
     /// Tries the service answered with an error (its own, or a failed call).
     pub errors: u64,
     /// Tries whose caller stopped waiting before the answer came.
     pub timeouts: u64,
-    /// Tries turned away at once, by cause.
+    /// Tries turned away, by cause.
     pub rejections: Rejections,
+    /// Tries served although their caller had given up: wasted work.
+    pub orphaned: u64,
+    /// Tries whose work was stopped because the caller cancelled it.
+    pub cancelled: u64,
+    /// Repeated successful executions of a non-idempotent call, caused by
+    /// retries: duplicate side effects.
+    pub duplicate_side_effects: u64,
     /// Tries that got a worker, and their total wait in the queue.
     pub started: u64,
     pub queue_wait_us: u64,
@@ -55,16 +93,34 @@ pub struct ServiceCounters {
 pub struct ClientCounters {
     /// Requests sent.
     pub requests: u64,
+    /// Full answers.
     pub successes: u64,
+    /// Valid answers with parts served by fallbacks.
+    pub degraded: u64,
     pub errors: u64,
     pub timeouts: u64,
+    /// Turned away by the entry service.
     pub rejections: u64,
+    /// Refused by the client's own circuit breaker.
+    pub short_circuited: u64,
+    /// Refused by the client's own bulkhead.
+    pub bulkhead_full: u64,
 }
 
 impl ClientCounters {
     /// Requests that have ended, whatever the outcome.
     pub fn finished(&self) -> u64 {
-        self.successes + self.errors + self.timeouts + self.rejections
+        self.answered() + self.failed()
+    }
+
+    /// Requests answered validly: full or degraded.
+    pub fn answered(&self) -> u64 {
+        self.successes + self.degraded
+    }
+
+    /// Requests that failed, whatever the cause.
+    pub fn failed(&self) -> u64 {
+        self.errors + self.timeouts + self.rejections + self.short_circuited + self.bulkhead_full
     }
 }
 
@@ -80,6 +136,8 @@ pub struct EdgeCounters {
     pub timeouts: u64,
     /// Calls that failed after their last try.
     pub failed_calls: u64,
+    /// Failed calls answered by a fallback instead.
+    pub fallbacks: u64,
 }
 
 /// The counters of a whole run or of one second of it.
@@ -106,15 +164,22 @@ impl Counters {
         let (c, o) = (&mut self.client, &other.client);
         c.requests += o.requests;
         c.successes += o.successes;
+        c.degraded += o.degraded;
         c.errors += o.errors;
         c.timeouts += o.timeouts;
         c.rejections += o.rejections;
+        c.short_circuited += o.short_circuited;
+        c.bulkhead_full += o.bulkhead_full;
         for (s, o) in self.services.iter_mut().zip(&other.services) {
             s.attempts += o.attempts;
             s.successes += o.successes;
+            s.degraded += o.degraded;
             s.errors += o.errors;
             s.timeouts += o.timeouts;
-            s.rejections.queue_full += o.rejections.queue_full;
+            s.rejections.merge(&o.rejections);
+            s.orphaned += o.orphaned;
+            s.cancelled += o.cancelled;
+            s.duplicate_side_effects += o.duplicate_side_effects;
             s.started += o.started;
             s.queue_wait_us += o.queue_wait_us;
             s.busy_us += o.busy_us;
@@ -126,6 +191,7 @@ impl Counters {
             e.retries += o.retries;
             e.timeouts += o.timeouts;
             e.failed_calls += o.failed_calls;
+            e.fallbacks += o.fallbacks;
         }
     }
 
@@ -281,23 +347,44 @@ pub struct Settled {
     pub attempts: Vec<u64>,
 }
 
-/// A decision a caller's policy made, with its simulated time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// A decision a policy made, with its simulated time and where: a caller's
+/// policy on an edge, or a service's own (shedding).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct PolicyEvent {
     pub at_us: Micros,
-    pub edge: usize,
+    pub edge: Option<usize>,
+    pub service: Option<usize>,
     pub kind: PolicyEventKind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PolicyEventKind {
     /// The caller stopped waiting for try `try_no`.
     Timeout { try_no: u32 },
+    /// The call's overall deadline passed.
+    DeadlineExceeded,
     /// The caller sent try `try_no` (2 or more) after a failure.
     Retry { try_no: u32 },
     /// The call failed after its last try.
     GaveUp { tries: u32 },
+    /// The retry budget refused a retry.
+    BudgetExhausted,
+    /// The circuit breaker changed state, with the rates that caused it.
+    Breaker {
+        from: BreakerState,
+        to: BreakerState,
+        failure_rate: Option<f64>,
+        slow_call_rate: Option<f64>,
+    },
+    /// The circuit breaker refused a call.
+    BreakerRejected,
+    /// The bulkhead refused a call.
+    BulkheadFull,
+    /// A fallback answered a failed call.
+    Fallback { after: FailureKind },
+    /// A service dropped a try instead of serving it.
+    Shed { cause: ShedCause },
 }
 
 /// Totals, per-second series and the amplification window of a run.

@@ -11,6 +11,7 @@ use crate::metrics::{
     ClientCounters, Counters, EdgeCounters, Percentiles, PolicyEventKind, Rejections,
     ServiceCounters,
 };
+use crate::policy::breaker::BreakerState;
 use crate::sim::{Node, Sim};
 use crate::time::{to_secs, Micros, SECOND};
 
@@ -30,14 +31,23 @@ pub struct Report {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClientReport {
     pub requests: u64,
+    /// Full answers.
     pub successes: u64,
+    /// Valid answers with parts from fallbacks.
+    pub degraded: u64,
     pub errors: u64,
     pub timeouts: u64,
+    /// Turned away by the entry service.
     pub rejections: u64,
+    /// Refused by the client's own breaker or bulkhead.
+    pub short_circuited: u64,
+    pub bulkhead_full: u64,
     /// Requests sent that have not ended yet.
     pub in_flight: u64,
-    /// Successes over requests ended; `None` before any ended.
+    /// Full answers over requests ended; `None` before any ended.
     pub success_rate: Option<f64>,
+    /// Full or degraded answers over requests ended.
+    pub answered_rate: Option<f64>,
     /// Time from sending a request to its outcome, whatever the outcome.
     pub latency_ms: Option<Percentiles>,
 }
@@ -47,11 +57,21 @@ pub struct ServiceReport {
     pub name: String,
     pub attempts: u64,
     pub successes: u64,
+    /// Of the successes, answers with parts from fallbacks.
+    pub degraded: u64,
     pub errors: u64,
     /// Tries whose caller gave up waiting.
     pub timeouts: u64,
     /// Tries turned away, by cause.
     pub rejections: Rejections,
+    /// Tries served after their caller gave up: wasted work.
+    pub orphaned: u64,
+    /// Tries whose work the caller cancelled.
+    pub cancelled: u64,
+    /// Repeated executions of non-idempotent calls caused by retries.
+    pub duplicate_side_effects: u64,
+    /// The service's own policy events (shedding), oldest first.
+    pub events: Vec<EventReport>,
     /// Attempts received per client request sent.
     pub amplification: Option<f64>,
     /// Share of worker time spent busy.
@@ -71,6 +91,9 @@ pub struct EdgeReport {
     pub retries: u64,
     pub timeouts: u64,
     pub failed_calls: u64,
+    pub fallbacks: u64,
+    /// The breaker's state at the end, if the edge has one.
+    pub breaker: Option<BreakerState>,
     /// The most recent policy events on this edge, oldest first.
     pub events: Vec<EventReport>,
 }
@@ -132,10 +155,14 @@ impl Sim {
                 requests: client.requests,
                 successes: client.successes,
                 errors: client.errors,
+                degraded: client.degraded,
                 timeouts: client.timeouts,
                 rejections: client.rejections,
+                short_circuited: client.short_circuited,
+                bulkhead_full: client.bulkhead_full,
                 in_flight: self.requests_in_flight(),
                 success_rate: (ended > 0).then(|| client.successes as f64 / ended as f64),
+                answered_rate: (ended > 0).then(|| client.answered() as f64 / ended as f64),
                 latency_ms: metrics.client_latency(),
             },
             services: services
@@ -145,9 +172,18 @@ impl Sim {
                     name: scenario.services[i].name.clone(),
                     attempts: c.attempts,
                     successes: c.successes,
+                    degraded: c.degraded,
                     errors: c.errors,
                     timeouts: c.timeouts,
                     rejections: c.rejections,
+                    orphaned: c.orphaned,
+                    cancelled: c.cancelled,
+                    duplicate_side_effects: c.duplicate_side_effects,
+                    events: metrics
+                        .events()
+                        .filter(|ev| ev.service == Some(i))
+                        .map(|ev| EventReport { t_s: to_secs(ev.at_us), kind: ev.kind })
+                        .collect(),
                     amplification: (client.requests > 0)
                         .then(|| c.attempts as f64 / client.requests as f64),
                     utilisation: utilisation(c.busy_us, self.service_load(i).workers, self.now()),
@@ -166,9 +202,11 @@ impl Sim {
                     retries: e.retries,
                     timeouts: e.timeouts,
                     failed_calls: e.failed_calls,
+                    fallbacks: e.fallbacks,
+                    breaker: self.edge_policies(i).and_then(|p| p.breaker),
                     events: metrics
                         .events()
-                        .filter(|ev| ev.edge == i)
+                        .filter(|ev| ev.edge == Some(i))
                         .map(|ev| EventReport { t_s: to_secs(ev.at_us), kind: ev.kind })
                         .collect(),
                 })

@@ -69,6 +69,8 @@ impl Stream {
 /// share one.
 pub(crate) mod streams {
     pub const ARRIVALS: u64 = 1;
+    /// Backoff jitter, for every edge.
+    pub const JITTER: u64 = 2;
     pub fn service_time(service: usize) -> u64 {
         1_000 + 2 * service as u64
     }

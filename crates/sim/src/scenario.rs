@@ -15,6 +15,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bulkhead::BulkheadConfig;
+use crate::policy::backoff::BackoffConfig;
+use crate::policy::breaker::BreakerConfig;
+use crate::policy::budget::RetryBudgetConfig;
+
 /// The name of the pseudo-node that sends the client load.
 pub const CLIENT: &str = "client";
 
@@ -139,6 +144,11 @@ pub struct ServiceSpec {
     /// none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub script: Vec<ScriptStep>,
+    /// Load shedding by queue time: a try that has waited longer than this
+    /// for a worker is dropped (answered "rejected") instead of served,
+    /// since its caller has most likely given up. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shed_after_queue_ms: Option<f64>,
 }
 
 /// One step of a scripted service.
@@ -210,9 +220,109 @@ pub struct CallSpec {
     /// Default: 0.
     #[serde(default)]
     pub retries: u32,
-    /// Fixed pause before each retry, in milliseconds. Default: 0.
+    /// Fixed pause before each retry, in milliseconds, when `backoff` is
+    /// not given. Default: 0.
     #[serde(default)]
     pub backoff_ms: f64,
+    /// The pause before each retry: fixed or exponential, with jitter.
+    /// Default: none (a fixed `backoff_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<BackoffConfig>,
+    /// Which failures are retried. Default: error, timeout and rejected; a
+    /// call refused by the caller's own breaker or bulkhead is not retried
+    /// unless listed.
+    #[serde(default = "defaults::retry_on")]
+    pub retry_on: Vec<FailureKind>,
+    /// Whether repeating the call is harmless. Default: true.
+    #[serde(default = "defaults::yes")]
+    pub idempotent: bool,
+    /// Retry even a non-idempotent call (its duplicate side effects are
+    /// counted). Default: false.
+    #[serde(default)]
+    pub retry_non_idempotent: bool,
+    /// Caps retries to a share of the traffic. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Option<RetryBudgetConfig>,
+    /// A circuit breaker around the call. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaker: Option<BreakerConfig>,
+    /// A bulkhead around the call. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulkhead: Option<BulkheadConfig>,
+    /// An overall deadline across every try and pause (Envoy's route
+    /// timeout), in milliseconds. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<f64>,
+    /// The order in which the policies wrap the call, outermost first.
+    /// Default: Resilience4j's, retry → breaker → bulkhead → timeout, so
+    /// that the breaker sees every try.
+    #[serde(default = "defaults::order")]
+    pub order: Vec<Layer>,
+    /// The caller's answer fails when this call fails (unless a fallback is
+    /// on). An enriching call (false) only degrades it. Default: true.
+    #[serde(default = "defaults::yes")]
+    pub critical: bool,
+    /// Answer from a fallback when the call fails, giving a degraded but
+    /// valid response. Default: on for enriching calls, off for critical
+    /// ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<bool>,
+    /// Send the caller's deadline with each try, so that the callee drops
+    /// work nobody waits for any more and caps its own calls by it.
+    /// Default: false.
+    #[serde(default)]
+    pub propagate_deadline: bool,
+    /// When the caller gives up on a try, cancel the callee's work for it
+    /// (queued, running, and its own calls) instead of letting it run on as
+    /// orphaned work. Default: false.
+    #[serde(default)]
+    pub cancel_on_give_up: bool,
+    /// Where the policies run: in the application or in a sidecar proxy.
+    /// Default: app. Shown on the diagram.
+    #[serde(default)]
+    pub location: PolicyLocation,
+}
+
+impl CallSpec {
+    /// Whether a failed call is answered by a fallback.
+    pub fn falls_back(&self) -> bool {
+        self.fallback.unwrap_or(!self.critical)
+    }
+}
+
+/// A kind of failure of one try, as the caller sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// The callee answered with an error.
+    Error,
+    /// The caller stopped waiting.
+    Timeout,
+    /// The callee turned the try away (queue full, shed, past deadline).
+    Rejected,
+    /// The caller's own bulkhead refused the call.
+    BulkheadFull,
+    /// The caller's own circuit breaker refused the call.
+    BreakerOpen,
+}
+
+/// One policy around a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Retry,
+    Breaker,
+    Bulkhead,
+    Timeout,
+}
+
+/// Where a call's policies run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyLocation {
+    #[default]
+    App,
+    Sidecar,
 }
 
 /// Default values, named so that the docs and serde share them.
@@ -244,6 +354,17 @@ pub mod defaults {
     pub fn timeout_ms() -> f64 {
         1_000.0
     }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn retry_on() -> Vec<super::FailureKind> {
+        use super::FailureKind::*;
+        vec![Error, Timeout, Rejected]
+    }
+    pub fn order() -> Vec<super::Layer> {
+        use super::Layer::*;
+        vec![Retry, Breaker, Bulkhead, Timeout]
+    }
 }
 
 impl ServiceSpec {
@@ -258,6 +379,7 @@ impl ServiceSpec {
             error_rate: 0.0,
             fan_out: FanOut::default(),
             script: Vec::new(),
+            shed_after_queue_ms: None,
         }
     }
 }
@@ -272,6 +394,20 @@ impl CallSpec {
             timeout_ms: defaults::timeout_ms(),
             retries: 0,
             backoff_ms: 0.0,
+            backoff: None,
+            retry_on: defaults::retry_on(),
+            idempotent: true,
+            retry_non_idempotent: false,
+            retry_budget: None,
+            breaker: None,
+            bulkhead: None,
+            deadline_ms: None,
+            order: defaults::order(),
+            critical: true,
+            fallback: None,
+            propagate_deadline: false,
+            cancel_on_give_up: false,
+            location: PolicyLocation::App,
         }
     }
 }

@@ -6,7 +6,14 @@
 //!   every piece of work it set off anywhere in the graph has finished; only
 //!   then is it *settled* and its attempts counted towards amplification.
 //! - A **call** is one logical call from a caller (the client or a job) to a
-//!   callee, with its tries: the first and then each retry.
+//!   callee, wrapped in the caller's policies.
+//! - A **frame** is one policy's part in a call, in the configured order of
+//!   wrapping (retry, breaker, bulkhead, timeout by default). Frames form a
+//!   chain from the outermost policy down to a **leaf**, which is one try on
+//!   the wire. A retry frame outlives its attempts and hangs a new chain
+//!   under itself for each; a timeout frame that fires cuts its chain off,
+//!   and the work below it goes on as orphaned work unless the call cancels
+//!   it.
 //! - A **job** is one try being served at a service: queued, working, or
 //!   waiting on its own calls while holding its worker.
 //! - A **message** is a request or a response on its way along an edge: the
@@ -16,31 +23,36 @@
 //!
 //! Events are ordered by time, then by the order they were scheduled, so
 //! that equal-time events fire first in, first out and a run is the same
-//! every time. An event that refers to something already gone (a timeout of
-//! a try that was answered, a retry of a call that was abandoned) finds its
-//! key stale in its slot map and does nothing: nothing is ever cancelled.
+//! every time. An event that refers to something already gone (the timeout
+//! of a frame that has completed, a retry of a call that was cancelled) finds
+//! its key stale in its slot map and does nothing: nothing is ever removed
+//! from the queue.
 //!
-//! # Life of a try
+//! # Life of a call
 //!
 //! ```text
-//! caller ──request──► callee: worker free? ─► work ─► call deps in order ─┐
-//!   ▲                         queue room?  ─► wait for a worker           │
-//!   │                         neither      ─► rejected at once            │
-//!   └─────────────────────────response (success / error / rejected) ◄─────┘
+//!  enter ─► retry ─► breaker ─► bulkhead ─► timeout ─► leaf: request on the wire
+//!                      │refuse     │refuse/wait  │fire                │
+//!  finish ◄─ retry? ◄──┴─ record ◄─┴─ release ◄──┴──────────◄ response
 //! ```
-//! The caller also starts a timer for each try. Whichever comes first, the
-//! response or the timer, decides the try; a late response is dropped, and
-//! the callee's work goes on regardless (orphaned work).
+//! Each policy acts once on the way in and once on the way out, in the
+//! configured order; the result a policy passes outward is what the policy
+//! outside it sees.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use slotmap::{new_key_type, SlotMap};
 
-use crate::metrics::{Metrics, PolicyEvent, PolicyEventKind};
+use crate::bulkhead::{Admission, Bulkhead};
+use crate::metrics::{Metrics, PolicyEvent, PolicyEventKind, ShedCause};
+use crate::policy::backoff::{Backoff, BackoffConfig, BackoffKind, Jitter};
+use crate::policy::breaker::{Breaker, BreakerCounters, BreakerState};
+use crate::policy::budget::RetryBudget;
 use crate::rng::{streams, Stream};
 use crate::scenario::{
-    Arrivals, FanOut, Load, Scenario, ScriptOutcome, ScriptStep, ServiceTime, CLIENT,
+    Arrivals, FailureKind, FanOut, Layer, Load, Scenario, ScriptOutcome, ScriptStep, ServiceTime,
+    CLIENT,
 };
 use crate::time::{from_millis, from_secs, Micros, SECOND};
 use crate::validate::{limits, validate, ScenarioError};
@@ -48,6 +60,7 @@ use crate::validate::{limits, validate, ScenarioError};
 new_key_type! {
     struct RootKey;
     struct CallKey;
+    struct FrameKey;
     struct JobKey;
     struct MsgKey;
 }
@@ -62,27 +75,31 @@ pub enum Node {
 /// How a client request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// A full answer.
     Success,
+    /// A valid answer with parts served by fallbacks.
+    Degraded,
+    /// The entry service answered with an error.
     Error,
+    /// The client stopped waiting.
     Timeout,
-    Rejected,
+    /// Turned away by the entry service or the client's own policies.
+    Rejected(FailureKind),
 }
 
 /// What a callee answers to one try.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reply {
-    Success,
+    Success { degraded: bool },
     Error,
     Rejected,
 }
 
-/// How one try ended, as the caller sees it.
+/// How a try, a policy or a call ended, as the caller sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TryResult {
-    Success,
-    Error,
-    Rejected,
-    Timeout,
+enum Res {
+    Ok { degraded: bool },
+    Fail(FailureKind),
 }
 
 /// What a dot on the page stands for.
@@ -92,12 +109,16 @@ pub enum DotKind {
     FirstTry,
     /// A request on a retry.
     Retry,
-    /// A successful response.
+    /// A successful, full response.
     Success,
+    /// A valid response with parts from fallbacks.
+    Degraded,
     /// An error response.
     Error,
-    /// A "queue full" response.
+    /// A "turned away" response: queue full, shed, or past its deadline.
     Rejected,
+    /// A response nobody waits for any more: the caller gave up.
+    Orphan,
 }
 
 /// One message in flight, for drawing.
@@ -134,6 +155,23 @@ pub struct ServiceLoad {
     pub in_flight: u32,
 }
 
+/// The live state of the policies on one edge, for display.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EdgePolicies {
+    pub breaker: Option<BreakerState>,
+    /// Failure rate the breaker computes now, in percent.
+    pub failure_rate: Option<f64>,
+    /// What the breaker has recorded and refused so far.
+    pub breaker_counters: Option<BreakerCounters>,
+    /// Bulkhead permits in use, the limit, and calls waiting.
+    pub bulkhead: Option<(u32, u32, usize)>,
+    /// Tokens left in a token-bucket retry budget.
+    pub budget_tokens: Option<f64>,
+    /// Calls under way on the edge, and retries among their tries.
+    pub active_calls: u32,
+    pub active_retries: u32,
+}
+
 struct Instance {
     busy: u32,
     queue: VecDeque<JobKey>,
@@ -148,6 +186,7 @@ struct Service {
     script: Vec<ScriptStep>,
     /// Requests taken so far: the next script step.
     script_next: u64,
+    shed_after: Option<Micros>,
     /// Outgoing edges, called in this order.
     calls: Vec<usize>,
     /// Busy workers and queued tries over all instances, and since when
@@ -161,6 +200,49 @@ struct Service {
     errors: Stream,
 }
 
+/// The policies of one edge, with their live state.
+struct EdgeState {
+    spec: crate::scenario::CallSpec,
+    /// The policies around each call, outermost first.
+    layers: Vec<LayerKind>,
+    breaker: Option<Breaker>,
+    bulkhead: Option<Bulkhead<FrameKey>>,
+    budget: Option<RetryBudget>,
+    /// The backoff each new call starts from (decorrelated jitter then
+    /// keeps its own history per call).
+    backoff: BackoffConfig,
+    active_calls: u32,
+    active_retries: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LayerKind {
+    /// The overall deadline: a timeout around everything else.
+    Deadline,
+    Retry,
+    Breaker,
+    Bulkhead,
+    /// The per-try timeout.
+    TryTimeout,
+}
+
+fn layers_of(spec: &crate::scenario::CallSpec) -> Vec<LayerKind> {
+    let mut layers = Vec::new();
+    if spec.deadline_ms.is_some() {
+        layers.push(LayerKind::Deadline);
+    }
+    for layer in &spec.order {
+        match layer {
+            Layer::Retry => layers.push(LayerKind::Retry),
+            Layer::Breaker if spec.breaker.is_some() => layers.push(LayerKind::Breaker),
+            Layer::Bulkhead if spec.bulkhead.is_some() => layers.push(LayerKind::Bulkhead),
+            Layer::Timeout => layers.push(LayerKind::TryTimeout),
+            _ => {}
+        }
+    }
+    layers
+}
+
 struct Root {
     sent: Micros,
     epoch: u64,
@@ -169,6 +251,10 @@ struct Root {
     /// Jobs and request messages of this request still in the graph.
     open: u32,
     outcome: Option<Outcome>,
+    /// Successful executions at the callee of each non-idempotent call
+    /// made for this request, kept while any work of it goes on: a repeat
+    /// is a duplicate side effect, even after the caller has moved on.
+    executions: Vec<(CallKey, u32)>,
 }
 
 enum Owner {
@@ -176,27 +262,56 @@ enum Owner {
     Job(JobKey),
 }
 
-enum CallState {
-    /// Try number `n` (1-based) is out, waiting for its answer.
-    Waiting(u32),
-    /// Pausing before the next try.
-    BackingOff,
-}
-
 struct Call {
     root: RootKey,
     owner: Owner,
     edge: usize,
+    /// Tries sent so far.
     tries: u32,
-    state: CallState,
+    started: Micros,
+    /// The deadline the caller itself works under, if one was propagated.
+    inherited_deadline: Option<Micros>,
+    /// The outermost frame now under way.
+    top: Option<FrameKey>,
+}
+
+enum FrameKind {
+    /// One try on the wire; `job` once the callee has taken it.
+    Leaf {
+        try_no: u32,
+        job: Option<JobKey>,
+        cancelled: bool,
+    },
+    Retry {
+        attempts: u32,
+        backoff: Backoff,
+    },
+    Breaker {
+        since: Micros,
+    },
+    Bulkhead {
+        holding: bool,
+    },
+    Timer {
+        fires_at: Micros,
+        overall: bool,
+    },
+}
+
+struct Frame {
+    call: CallKey,
+    edge: usize,
+    depth: usize,
+    parent: Option<FrameKey>,
+    child: Option<FrameKey>,
+    kind: FrameKind,
 }
 
 enum JobState {
     Queued,
     Working,
-    /// Waiting on calls: `pending` of them are unanswered, `next` is the
-    /// index of the next call to make in sequence, and `failed` says whether
-    /// any has failed.
+    /// Waiting on calls: `pending` are unanswered, `next` is the index of
+    /// the next call to make in sequence, `failed` says whether any failed.
     Calling {
         pending: u32,
         next: usize,
@@ -210,17 +325,24 @@ struct Job {
     instance: usize,
     /// When the try reached the service.
     arrived: Micros,
-    /// What a scripted service's step decided for this try.
+    /// What a scripted service's step decided: true for an error.
     scripted_error: Option<bool>,
-    /// The try this job answers.
-    reply_to: (CallKey, u32),
+    /// The try this job answers, and the edge it came on.
+    leaf: FrameKey,
+    call: CallKey,
     edge: usize,
+    /// The caller's deadline, when it was propagated.
+    deadline: Option<Micros>,
+    /// Whether a fallback answered one of its calls.
+    degraded: bool,
+    /// Its own calls still under way.
+    calls: Vec<CallKey>,
     state: JobState,
 }
 
 enum Payload {
-    Request { call: CallKey, try_no: u32 },
-    Response { call: CallKey, try_no: u32, reply: Reply },
+    Request { leaf: FrameKey, call: CallKey, deadline: Option<Micros> },
+    Response { leaf: FrameKey, reply: Reply },
 }
 
 struct Message {
@@ -237,8 +359,10 @@ enum Event {
     Arrival(u64),
     Deliver(MsgKey),
     WorkDone(JobKey),
-    TryTimeout(CallKey, u32),
-    RetryDue(CallKey),
+    TimerFires(FrameKey),
+    RetryDue(FrameKey),
+    BulkheadGiveUp(FrameKey),
+    BreakerTick(usize),
 }
 
 struct Scheduled {
@@ -291,6 +415,7 @@ pub struct Sim {
     events: BinaryHeap<Scheduled>,
     services: Vec<Service>,
     edges: Vec<Edge>,
+    edge_states: Vec<EdgeState>,
     entry: usize,
     /// The client load as it is now (live changes included).
     load: Load,
@@ -299,9 +424,12 @@ pub struct Sim {
     peak_rate: f64,
     arrival_generation: u64,
     arrivals: Stream,
+    /// Jitter draws for backoff, one stream for all edges.
+    jitter: Stream,
     epoch: u64,
     roots: SlotMap<RootKey, Root>,
     calls: SlotMap<CallKey, Call>,
+    frames: SlotMap<FrameKey, Frame>,
     jobs: SlotMap<JobKey, Job>,
     messages: SlotMap<MsgKey, Message>,
     metrics: Metrics,
@@ -331,6 +459,20 @@ impl Sim {
                 backoff: from_millis(c.backoff_ms),
             })
             .collect();
+        let edge_states = scenario
+            .calls
+            .iter()
+            .map(|c| EdgeState {
+                spec: c.clone(),
+                layers: layers_of(c),
+                breaker: c.breaker.as_ref().map(Breaker::new),
+                bulkhead: c.bulkhead.clone().map(Bulkhead::new),
+                budget: c.retry_budget.as_ref().map(RetryBudget::new),
+                backoff: backoff_of(c),
+                active_calls: 0,
+                active_retries: 0,
+            })
+            .collect();
         let entry = edges.iter().position(|e| e.from == Node::Client).unwrap_or(0);
         let seed = scenario.seed;
         let services = scenario
@@ -345,6 +487,7 @@ impl Sim {
                 fan_out: s.fan_out,
                 script: s.script.clone(),
                 script_next: 0,
+                shed_after: s.shed_after_queue_ms.map(from_millis),
                 calls: (0..edges.len()).filter(|&e| edges[e].from == Node::Service(i)).collect(),
                 busy: 0,
                 queued: 0,
@@ -363,17 +506,20 @@ impl Sim {
             load: scenario.load.clone(),
             peak_rate: peak_rate(&scenario.load),
             arrivals: Stream::new(seed, streams::ARRIVALS),
+            jitter: Stream::new(seed, streams::JITTER),
             scenario,
             now: 0,
             seq: 0,
             events: BinaryHeap::new(),
             services,
             edges,
+            edge_states,
             entry,
             arrival_generation: 0,
             epoch: 0,
             roots: SlotMap::with_key(),
             calls: SlotMap::with_key(),
+            frames: SlotMap::with_key(),
             jobs: SlotMap::with_key(),
             messages: SlotMap::with_key(),
             events_processed: 0,
@@ -437,6 +583,23 @@ impl Sim {
         }
     }
 
+    /// The live state of an edge's policies. Reading it changes nothing.
+    pub fn edge_policies(&self, edge: usize) -> Option<EdgePolicies> {
+        let e = self.edge_states.get(edge)?;
+        Some(EdgePolicies {
+            breaker: e.breaker.as_ref().map(Breaker::state),
+            failure_rate: e.breaker.as_ref().and_then(|b| b.failure_rate(self.now)),
+            breaker_counters: e.breaker.as_ref().map(Breaker::counters),
+            bulkhead: e.bulkhead.as_ref().map(|b| {
+                let (used, limit) = b.in_use();
+                (used, limit, b.waiting())
+            }),
+            budget_tokens: e.budget.as_ref().and_then(RetryBudget::tokens),
+            active_calls: e.active_calls,
+            active_retries: e.active_retries,
+        })
+    }
+
     /// Number of hops from the client to a service along the longest path.
     pub fn depth(&self, service: usize) -> u32 {
         let mut best = 0;
@@ -491,9 +654,12 @@ impl Sim {
     /// Sets the retries of every call edge.
     pub fn set_retries(&mut self, retries: u32) -> Result<(), ParamError> {
         check("retries", retries as f64, 0.0, limits::MAX_RETRIES as f64)?;
-        for (edge, spec) in self.edges.iter_mut().zip(&mut self.scenario.calls) {
+        for ((edge, spec), state) in
+            self.edges.iter_mut().zip(&mut self.scenario.calls).zip(&mut self.edge_states)
+        {
             edge.retries = retries;
             spec.retries = retries;
+            state.spec.retries = retries;
         }
         self.parameters_changed();
         Ok(())
@@ -523,19 +689,22 @@ impl Sim {
 
     // ----- running -------------------------------------------------------
 
-    /// Runs every event up to and including time `t`, then sets the clock to
-    /// `t`.
+    /// Runs every event before time `t`, then sets the clock to `t`.
+    ///
+    /// The end is exclusive, so that after `advance_to(n * SECOND)` the
+    /// seconds 0 to n − 1 are complete and nothing has been counted in
+    /// second n yet: an event due exactly at `t` runs in the next advance.
     pub fn advance_to(&mut self, t: Micros) {
         while self.advance_to_within(t, u64::MAX) == Progress::OutOfBudget {}
     }
 
-    /// Runs events up to time `t`, but at most `budget` of them: a frame of
-    /// animation must never stall, whatever the load.
+    /// Runs events before time `t`, but at most `budget` of them: a frame
+    /// of animation must never stall, whatever the load.
     pub fn advance_to_within(&mut self, t: Micros, budget: u64) -> Progress {
         let mut done = 0;
         let mut progress = Progress::Reached;
         while let Some(next) = self.events.peek() {
-            if next.at > t {
+            if next.at >= t {
                 break;
             }
             if done == budget {
@@ -563,6 +732,10 @@ impl Sim {
     fn schedule(&mut self, at: Micros, event: Event) {
         self.seq += 1;
         self.events.push(Scheduled { at, seq: self.seq, event });
+    }
+
+    fn event(&mut self, edge: Option<usize>, service: Option<usize>, kind: PolicyEventKind) {
+        self.metrics.record_event(PolicyEvent { at_us: self.now, edge, service, kind });
     }
 
     /// Schedules the next arrival, or the next candidate arrival when the
@@ -621,11 +794,18 @@ impl Sim {
             }
             Event::Deliver(msg) => self.deliver(msg),
             Event::WorkDone(job) => self.work_done(job),
-            Event::TryTimeout(call, try_no) => self.try_timeout(call, try_no),
-            Event::RetryDue(call) => {
-                if matches!(self.calls.get(call).map(|c| &c.state), Some(CallState::BackingOff)) {
-                    self.send_try(call);
+            Event::TimerFires(frame) => self.timer_fires(frame),
+            Event::RetryDue(frame) => {
+                if self.frames.contains_key(frame) {
+                    self.retry_attempt(frame);
                 }
+            }
+            Event::BulkheadGiveUp(frame) => self.bulkhead_give_up(frame),
+            Event::BreakerTick(edge) => {
+                if let Some(b) = self.edge_states[edge].breaker.as_mut() {
+                    b.tick(self.now);
+                }
+                self.breaker_transitions(edge);
             }
         }
     }
@@ -637,38 +817,451 @@ impl Sim {
             attempts: vec![0; self.services.len()],
             open: 0,
             outcome: None,
+            executions: Vec::new(),
         });
         self.metrics.record(self.now, |c| c.client.requests += 1);
-        self.start_call(root, Owner::Client, self.entry);
+        self.start_call(root, Owner::Client, self.entry, None);
     }
 
-    fn start_call(&mut self, root: RootKey, owner: Owner, edge: usize) {
-        let call =
-            self.calls.insert(Call { root, owner, edge, tries: 0, state: CallState::BackingOff });
+    // ----- calls and their policies ----------------------------------------
+
+    fn start_call(
+        &mut self,
+        root: RootKey,
+        owner: Owner,
+        edge: usize,
+        inherited_deadline: Option<Micros>,
+    ) -> CallKey {
+        let call = self.calls.insert(Call {
+            root,
+            owner,
+            edge,
+            tries: 0,
+            started: self.now,
+            inherited_deadline,
+            top: None,
+        });
+        self.edge_states[edge].active_calls += 1;
         self.metrics.record(self.now, |m| m.edges[edge].calls += 1);
-        self.send_try(call);
+        self.enter(call, 0, None);
+        call
     }
 
-    fn send_try(&mut self, call: CallKey) {
+    fn new_frame(
+        &mut self,
+        call: CallKey,
+        depth: usize,
+        parent: Option<FrameKey>,
+        kind: FrameKind,
+    ) -> FrameKey {
+        let edge = self.calls[call].edge;
+        let frame = self.frames.insert(Frame { call, edge, depth, parent, child: None, kind });
+        match parent {
+            Some(p) => self.frames[p].child = Some(frame),
+            None => self.calls[call].top = Some(frame),
+        }
+        frame
+    }
+
+    /// The earliest time any timer around `frame` (or the caller's own
+    /// propagated deadline) gives up: what a propagated deadline carries.
+    fn deadline_above(&self, call: CallKey, mut frame: Option<FrameKey>) -> Option<Micros> {
+        let mut earliest = self.calls[call].inherited_deadline;
+        while let Some(f) = frame {
+            let Some(fr) = self.frames.get(f) else { break };
+            if let FrameKind::Timer { fires_at, .. } = fr.kind {
+                earliest = Some(earliest.map_or(fires_at, |e| e.min(fires_at)));
+            }
+            frame = fr.parent;
+        }
+        earliest
+    }
+
+    /// Enters the policy at `depth` of a call's stack, under `parent`.
+    fn enter(&mut self, call: CallKey, depth: usize, parent: Option<FrameKey>) {
+        let edge = self.calls[call].edge;
+        let Some(&layer) = self.edge_states[edge].layers.get(depth) else {
+            self.send_try(call, depth, parent);
+            return;
+        };
+        match layer {
+            LayerKind::Retry => {
+                let backoff = Backoff::new(&self.edge_states[edge].backoff);
+                let kind = FrameKind::Retry { attempts: 0, backoff };
+                let frame = self.new_frame(call, depth, parent, kind);
+                self.retry_attempt(frame);
+            }
+            LayerKind::Breaker => {
+                let admitted = match self.edge_states[edge].breaker.as_mut() {
+                    Some(b) => b.try_acquire(self.now).is_ok(),
+                    None => true,
+                };
+                self.breaker_transitions(edge);
+                if admitted {
+                    let frame =
+                        self.new_frame(call, depth, parent, FrameKind::Breaker { since: self.now });
+                    self.enter(call, depth + 1, Some(frame));
+                } else {
+                    self.event(Some(edge), None, PolicyEventKind::BreakerRejected);
+                    self.complete(call, parent, Res::Fail(FailureKind::BreakerOpen));
+                }
+            }
+            LayerKind::Bulkhead => {
+                let frame =
+                    self.new_frame(call, depth, parent, FrameKind::Bulkhead { holding: false });
+                let admission = match self.edge_states[edge].bulkhead.as_mut() {
+                    Some(b) => b.try_enter(frame, self.now),
+                    None => Admission::Admitted,
+                };
+                match admission {
+                    Admission::Admitted => {
+                        self.frames[frame].kind = FrameKind::Bulkhead { holding: true };
+                        self.enter(call, depth + 1, Some(frame));
+                    }
+                    Admission::Waiting { give_up_at } => {
+                        if let Some(at) = give_up_at {
+                            self.schedule(at, Event::BulkheadGiveUp(frame));
+                        }
+                    }
+                    Admission::Refused => {
+                        self.frames.remove(frame);
+                        self.event(Some(edge), None, PolicyEventKind::BulkheadFull);
+                        self.complete(call, parent, Res::Fail(FailureKind::BulkheadFull));
+                    }
+                }
+            }
+            LayerKind::TryTimeout | LayerKind::Deadline => {
+                let overall = layer == LayerKind::Deadline;
+                let spec = &self.edge_states[edge].spec;
+                let mut fires_at = if overall {
+                    let deadline = from_millis(spec.deadline_ms.unwrap_or(0.0)).max(1);
+                    self.calls[call].started.saturating_add(deadline)
+                } else {
+                    self.now.saturating_add(self.edges[edge].timeout)
+                };
+                // A caller that knows its own caller's deadline does not wait
+                // past it.
+                if let Some(d) = self.calls[call].inherited_deadline {
+                    fires_at = fires_at.min(d.max(self.now + 1));
+                }
+                let frame =
+                    self.new_frame(call, depth, parent, FrameKind::Timer { fires_at, overall });
+                self.schedule(fires_at, Event::TimerFires(frame));
+                self.enter(call, depth + 1, Some(frame));
+            }
+        }
+    }
+
+    fn retry_attempt(&mut self, frame: FrameKey) {
+        let (call, depth) = (self.frames[frame].call, self.frames[frame].depth);
+        if let FrameKind::Retry { attempts, .. } = &mut self.frames[frame].kind {
+            *attempts += 1;
+        }
+        self.enter(call, depth + 1, Some(frame));
+    }
+
+    /// The leaf: one try goes on the wire.
+    fn send_try(&mut self, call: CallKey, depth: usize, parent: Option<FrameKey>) {
         let c = &mut self.calls[call];
         c.tries += 1;
-        c.state = CallState::Waiting(c.tries);
         let (root, edge, try_no) = (c.root, c.edge, c.tries);
         let retry = try_no > 1;
+        let kind = FrameKind::Leaf { try_no, job: None, cancelled: false };
+        let leaf = self.new_frame(call, depth, parent, kind);
         self.metrics.record(self.now, |m| {
             m.edges[edge].tries += 1;
             m.edges[edge].retries += retry as u64;
         });
         if retry {
-            let kind = PolicyEventKind::Retry { try_no };
-            self.metrics.record_event(PolicyEvent { at_us: self.now, edge, kind });
+            self.edge_states[edge].active_retries += 1;
+            self.event(Some(edge), None, PolicyEventKind::Retry { try_no });
         }
-        let kind = if retry { DotKind::Retry } else { DotKind::FirstTry };
+        let deadline = if self.edge_states[edge].spec.propagate_deadline {
+            self.deadline_above(call, parent)
+        } else {
+            None
+        };
         self.roots[root].open += 1;
-        self.send(root, edge, kind, Payload::Request { call, try_no });
-        let timeout = self.edges[edge].timeout;
-        self.schedule(self.now.saturating_add(timeout), Event::TryTimeout(call, try_no));
+        let dot = if retry { DotKind::Retry } else { DotKind::FirstTry };
+        self.send(root, edge, dot, Payload::Request { leaf, call, deadline });
     }
+
+    /// A result comes out of the frame below `parent`: hand it to `parent`,
+    /// or finish the call when there is none. A parent that is gone was cut
+    /// off by a timer: the result is orphaned and goes no further.
+    fn complete(&mut self, call: CallKey, parent: Option<FrameKey>, res: Res) {
+        match parent {
+            None => self.finish_call(call, res),
+            Some(frame) if self.frames.contains_key(frame) => self.exit(frame, res),
+            Some(_) => {}
+        }
+    }
+
+    /// The policy of `frame` sees the result from inside it.
+    fn exit(&mut self, frame: FrameKey, res: Res) {
+        let f = &self.frames[frame];
+        let (call, parent, edge) = (f.call, f.parent, f.edge);
+        match &f.kind {
+            FrameKind::Leaf { .. } => {
+                self.remove_leaf(frame);
+                self.complete(call, parent, res);
+            }
+            FrameKind::Timer { .. } => {
+                self.frames.remove(frame);
+                self.complete(call, parent, res);
+            }
+            &FrameKind::Bulkhead { holding } => {
+                self.frames.remove(frame);
+                if holding {
+                    self.release_bulkhead(edge);
+                }
+                self.complete(call, parent, res);
+            }
+            &FrameKind::Breaker { since } => {
+                self.frames.remove(frame);
+                if let Some(b) = self.edge_states[edge].breaker.as_mut() {
+                    b.on_result(self.now, self.now - since, matches!(res, Res::Fail(_)));
+                }
+                self.breaker_transitions(edge);
+                self.complete(call, parent, res);
+            }
+            &FrameKind::Retry { attempts, .. } => {
+                let state = &mut self.edge_states[edge];
+                if let Some(budget) = state.budget.as_mut() {
+                    match res {
+                        Res::Ok { .. } => budget.on_success(),
+                        Res::Fail(_) => budget.on_failure(),
+                    }
+                }
+                if self.should_retry(edge, attempts, res) {
+                    let FrameKind::Retry { backoff, .. } = &mut self.frames[frame].kind else {
+                        unreachable!("matched above")
+                    };
+                    let delay = backoff.delay(attempts, &mut self.jitter);
+                    self.schedule(self.now.saturating_add(delay), Event::RetryDue(frame));
+                } else {
+                    self.frames.remove(frame);
+                    self.complete(call, parent, res);
+                }
+            }
+        }
+    }
+
+    /// Whether an attempt that ended with `res`, the `attempts`-th, is
+    /// retried: a failure of a kind the edge retries, with retries left, a
+    /// call safe to repeat, and room in the retry budget.
+    fn should_retry(&mut self, edge: usize, attempts: u32, res: Res) -> bool {
+        let Res::Fail(kind) = res else { return false };
+        let state = &self.edge_states[edge];
+        let spec = &state.spec;
+        if attempts > spec.retries || !spec.retry_on.contains(&kind) {
+            return false;
+        }
+        if !spec.idempotent && !spec.retry_non_idempotent {
+            return false;
+        }
+        if let Some(budget) = state.budget.as_ref() {
+            if !budget.allows_retry(state.active_calls, state.active_retries) {
+                self.event(Some(edge), None, PolicyEventKind::BudgetExhausted);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn release_bulkhead(&mut self, edge: usize) {
+        let next = self.edge_states[edge].bulkhead.as_mut().and_then(Bulkhead::release);
+        if let Some(next) = next {
+            // The first waiter takes the permit and goes on inside.
+            if let Some(f) = self.frames.get_mut(next) {
+                f.kind = FrameKind::Bulkhead { holding: true };
+                let (call, depth) = (f.call, f.depth);
+                self.enter(call, depth + 1, Some(next));
+            }
+        }
+    }
+
+    fn bulkhead_give_up(&mut self, frame: FrameKey) {
+        let Some(f) = self.frames.get(frame) else { return };
+        let (call, parent) = (f.call, f.parent);
+        let edge = self.calls[call].edge;
+        let gave_up = self.edge_states[edge].bulkhead.as_mut().is_some_and(|b| b.give_up(frame));
+        if gave_up {
+            self.frames.remove(frame);
+            self.event(Some(edge), None, PolicyEventKind::BulkheadFull);
+            self.complete(call, parent, Res::Fail(FailureKind::BulkheadFull));
+        }
+    }
+
+    /// Logs every transition the edge's breaker made, and asks for a tick
+    /// when the breaker needs one (an automatic move to half-open).
+    fn breaker_transitions(&mut self, edge: usize) {
+        let Some(b) = self.edge_states[edge].breaker.as_mut() else { return };
+        let transitions = b.take_transitions();
+        let tick = b.next_tick();
+        for t in transitions {
+            let kind = PolicyEventKind::Breaker {
+                from: t.from,
+                to: t.to,
+                failure_rate: t.failure_rate,
+                slow_call_rate: t.slow_call_rate,
+            };
+            self.metrics.record_event(PolicyEvent {
+                at_us: t.at,
+                edge: Some(edge),
+                service: None,
+                kind,
+            });
+        }
+        if let Some(at) = tick {
+            if at >= self.now {
+                self.schedule(at, Event::BreakerTick(edge));
+            }
+        }
+    }
+
+    /// A timer fires: the per-try timeout or the overall deadline. The chain
+    /// below it is cut off (or cancelled) and a timeout goes outward.
+    fn timer_fires(&mut self, frame: FrameKey) {
+        let Some(f) = self.frames.get(frame) else { return };
+        let FrameKind::Timer { overall, .. } = f.kind else { return };
+        let (call, parent, child) = (f.call, f.parent, f.child);
+        self.frames.remove(frame);
+        let c = &self.calls[call];
+        let edge = c.edge;
+        let service = self.edges[edge].to;
+        self.metrics.record(self.now, |m| {
+            m.services[service].timeouts += 1;
+            m.edges[edge].timeouts += 1;
+        });
+        let kind = if overall {
+            PolicyEventKind::DeadlineExceeded
+        } else {
+            PolicyEventKind::Timeout { try_no: c.tries }
+        };
+        self.event(Some(edge), None, kind);
+        let cancel = self.edge_states[edge].spec.cancel_on_give_up;
+        self.cut(edge, child, cancel);
+        self.complete(call, parent, Res::Fail(FailureKind::Timeout));
+    }
+
+    /// The call has its result: a fallback may turn a failure into a
+    /// degraded answer; then its owner learns it.
+    fn finish_call(&mut self, call: CallKey, mut res: Res) {
+        let Some(c) = self.calls.remove(call) else { return };
+        let edge = c.edge;
+        self.edge_states[edge].active_calls -= 1;
+        if let Res::Fail(kind) = res {
+            let tries = c.tries;
+            self.metrics.record(self.now, |m| m.edges[edge].failed_calls += 1);
+            self.event(Some(edge), None, PolicyEventKind::GaveUp { tries });
+            if self.edge_states[edge].spec.falls_back() {
+                self.metrics.record(self.now, |m| m.edges[edge].fallbacks += 1);
+                self.event(Some(edge), None, PolicyEventKind::Fallback { after: kind });
+                res = Res::Ok { degraded: true };
+            }
+        }
+        match c.owner {
+            Owner::Client => self.client_outcome(c.root, res),
+            Owner::Job(job) => self.dependency_done(job, call, res),
+        }
+    }
+
+    // ----- cancellation ----------------------------------------------------
+
+    /// Removes a leaf frame, keeping the count of retries under way.
+    fn remove_leaf(&mut self, leaf: FrameKey) {
+        let Some(f) = self.frames.remove(leaf) else { return };
+        if let FrameKind::Leaf { try_no, .. } = f.kind {
+            if try_no > 1 {
+                self.edge_states[f.edge].active_retries -= 1;
+            }
+        }
+    }
+
+    /// The caller has given up on everything from `frame` down: its
+    /// policies there stop (a breaker records the abandoned call as a
+    /// failure, a bulkhead permit is returned, a waiting one forgotten).
+    /// The try itself runs on as orphaned work, unless `cancel` says to
+    /// cancel it: then a try on the wire is dropped on arrival and a job
+    /// already at the callee is stopped, with its own calls.
+    fn cut(&mut self, edge: usize, mut frame: Option<FrameKey>, cancel: bool) {
+        while let Some(f) = frame {
+            let Some(fr) = self.frames.get_mut(f) else { return };
+            frame = fr.child;
+            match &mut fr.kind {
+                FrameKind::Leaf { job, cancelled, .. } => {
+                    if !cancel {
+                        // Left in place: its answer, when it comes, finds
+                        // the chain above it gone and goes no further.
+                        return;
+                    }
+                    *cancelled = true;
+                    if let Some(job) = *job {
+                        self.remove_leaf(f);
+                        self.abort_job(job);
+                    }
+                    return;
+                }
+                FrameKind::Breaker { since } => {
+                    let since = *since;
+                    self.frames.remove(f);
+                    if let Some(b) = self.edge_states[edge].breaker.as_mut() {
+                        b.on_result(self.now, self.now - since, true);
+                    }
+                    self.breaker_transitions(edge);
+                }
+                FrameKind::Bulkhead { holding } => {
+                    let holding = *holding;
+                    self.frames.remove(f);
+                    if holding {
+                        self.release_bulkhead(edge);
+                    } else if let Some(b) = self.edge_states[edge].bulkhead.as_mut() {
+                        b.forget(f);
+                    }
+                }
+                FrameKind::Retry { .. } | FrameKind::Timer { .. } => {
+                    self.frames.remove(f);
+                }
+            }
+        }
+    }
+
+    /// Cancels a whole call of a job that is being stopped.
+    fn cancel_call(&mut self, call: CallKey) {
+        let Some(c) = self.calls.get(call) else { return };
+        let (edge, top) = (c.edge, c.top);
+        self.cut(edge, top, true);
+        self.calls.remove(call);
+        self.edge_states[edge].active_calls -= 1;
+    }
+
+    /// Stops a job wherever it is: off the queue, off its worker, and its
+    /// own calls cancelled in turn.
+    fn abort_job(&mut self, job: JobKey) {
+        let Some(j) = self.jobs.get(job) else { return };
+        let (service, instance, root) = (j.service, j.instance, j.root);
+        let calls = j.calls.clone();
+        let queued = matches!(j.state, JobState::Queued);
+        self.metrics.record(self.now, |m| m.services[service].cancelled += 1);
+        if queued {
+            self.account_occupancy(service);
+            let s = &mut self.services[service];
+            s.instances[instance].queue.retain(|&k| k != job);
+            s.queued -= 1;
+            self.jobs.remove(job);
+        } else {
+            for call in calls {
+                self.cancel_call(call);
+            }
+            self.jobs.remove(job);
+            self.free_worker(service, instance);
+        }
+        self.roots[root].open -= 1;
+        self.maybe_settle(root);
+    }
+
+    // ----- messages and services ------------------------------------------
 
     fn send(&mut self, root: RootKey, edge: usize, kind: DotKind, payload: Payload) {
         let arrives = self.now.saturating_add(self.edges[edge].latency);
@@ -682,23 +1275,26 @@ impl Sim {
             return;
         };
         match m.payload {
-            Payload::Request { call, try_no } => {
+            Payload::Request { leaf, call, deadline } => {
                 self.roots[m.root].open -= 1;
-                self.receive(m.root, m.edge, (call, try_no));
-            }
-            Payload::Response { call, try_no, reply } => {
-                let current = matches!(
-                    self.calls.get(call).map(|c| &c.state),
-                    Some(CallState::Waiting(n)) if *n == try_no
+                let cancelled = matches!(
+                    self.frames.get(leaf).map(|f| &f.kind),
+                    Some(FrameKind::Leaf { cancelled: true, .. })
                 );
-                // A response to a try the caller gave up on is dropped.
-                if current {
-                    let result = match reply {
-                        Reply::Success => TryResult::Success,
-                        Reply::Error => TryResult::Error,
-                        Reply::Rejected => TryResult::Rejected,
-                    };
-                    self.try_ended(call, result);
+                if cancelled {
+                    self.remove_leaf(leaf);
+                } else {
+                    self.receive(m.root, m.edge, leaf, call, deadline);
+                }
+            }
+            Payload::Response { leaf, reply } => {
+                let res = match reply {
+                    Reply::Success { degraded } => Res::Ok { degraded },
+                    Reply::Error => Res::Fail(FailureKind::Error),
+                    Reply::Rejected => Res::Fail(FailureKind::Rejected),
+                };
+                if self.frames.contains_key(leaf) {
+                    self.exit(leaf, res);
                 }
             }
         }
@@ -714,11 +1310,33 @@ impl Sim {
         self.metrics.record_occupancy(service, counts, since, self.now);
     }
 
+    /// Answers a try that will not be served.
+    fn turn_away(&mut self, root: RootKey, edge: usize, leaf: FrameKey, cause: ShedCause) {
+        let service = self.edges[edge].to;
+        self.metrics.record(self.now, |c| c.services[service].rejections.add(cause));
+        if cause != ShedCause::QueueFull {
+            self.event(None, Some(service), PolicyEventKind::Shed { cause });
+        }
+        let reply = Reply::Rejected;
+        self.send(root, edge, DotKind::Rejected, Payload::Response { leaf, reply });
+    }
+
     /// A try reaches its callee: it is served, queued or turned away.
-    fn receive(&mut self, root: RootKey, edge: usize, reply_to: (CallKey, u32)) {
+    fn receive(
+        &mut self,
+        root: RootKey,
+        edge: usize,
+        leaf: FrameKey,
+        call: CallKey,
+        deadline: Option<Micros>,
+    ) {
         let service = self.edges[edge].to;
         self.roots[root].attempts[service] += 1;
         self.metrics.record(self.now, |c| c.services[service].attempts += 1);
+        if deadline.is_some_and(|d| self.now >= d) {
+            self.turn_away(root, edge, leaf, ShedCause::Deadline);
+            return;
+        }
 
         let s = &mut self.services[service];
         let instance = s.next_instance;
@@ -726,10 +1344,7 @@ impl Sim {
         let (busy, queued) = (s.instances[instance].busy, s.instances[instance].queue.len() as u32);
         let (workers, capacity) = (s.workers, s.queue_capacity);
         if busy >= workers && queued >= capacity {
-            self.metrics.record(self.now, |c| c.services[service].rejections.queue_full += 1);
-            let (call, try_no) = reply_to;
-            let reply = Reply::Rejected;
-            self.send(root, edge, DotKind::Rejected, Payload::Response { call, try_no, reply });
+            self.turn_away(root, edge, leaf, ShedCause::QueueFull);
             return;
         }
         let job = self.jobs.insert(Job {
@@ -738,10 +1353,19 @@ impl Sim {
             instance,
             arrived: self.now,
             scripted_error: None,
-            reply_to,
+            leaf,
+            call,
             edge,
+            deadline,
+            degraded: false,
+            calls: Vec::new(),
             state: JobState::Queued,
         });
+        if let Some(FrameKind::Leaf { job: slot, .. }) =
+            self.frames.get_mut(leaf).map(|f| &mut f.kind)
+        {
+            *slot = Some(job);
+        }
         self.roots[root].open += 1;
         self.account_occupancy(service);
         let s = &mut self.services[service];
@@ -784,7 +1408,15 @@ impl Sim {
 
     /// The service's own work is done: it fails, or makes its calls.
     fn work_done(&mut self, job: JobKey) {
-        let (service, scripted) = (self.jobs[job].service, self.jobs[job].scripted_error);
+        let Some(j) = self.jobs.get(job) else { return };
+        let (service, scripted, deadline) = (j.service, j.scripted_error, j.deadline);
+        // A callee that knows its caller's deadline stops once it has
+        // passed: nobody waits for the answer any more.
+        if deadline.is_some_and(|d| self.now >= d) {
+            self.event(None, Some(service), PolicyEventKind::Shed { cause: ShedCause::Deadline });
+            self.finish_job(job, Reply::Rejected);
+            return;
+        }
         let s = &mut self.services[service];
         let failed = match scripted {
             Some(error) => error,
@@ -799,7 +1431,7 @@ impl Sim {
         }
         let calls = s.calls.len();
         match (calls, s.fan_out) {
-            (0, _) => self.finish_job(job, Reply::Success),
+            (0, _) => self.finish_job(job, Reply::Success { degraded: false }),
             (_, FanOut::Sequential) => {
                 self.jobs[job].state = JobState::Calling { pending: 1, next: 1, failed: false };
                 self.call_dependency(job, 0);
@@ -815,27 +1447,45 @@ impl Sim {
     }
 
     fn call_dependency(&mut self, job: JobKey, index: usize) {
-        let (service, root) = (self.jobs[job].service, self.jobs[job].root);
+        let j = &self.jobs[job];
+        let (service, root, deadline) = (j.service, j.root, j.deadline);
         let edge = self.services[service].calls[index];
-        self.start_call(root, Owner::Job(job), edge);
+        let call = self.start_call(root, Owner::Job(job), edge, deadline);
+        // The call may already have finished (refused by a breaker); keep
+        // only the ones under way.
+        if self.calls.contains_key(call) {
+            if let Some(j) = self.jobs.get_mut(job) {
+                j.calls.push(call);
+            }
+        }
     }
 
     /// One of a job's calls has ended: make the next call in sequence, or
     /// answer once none is pending.
-    fn dependency_done(&mut self, job: JobKey, ok: bool) {
-        let service = self.jobs[job].service;
+    fn dependency_done(&mut self, job: JobKey, call: CallKey, res: Res) {
+        let Some(j) = self.jobs.get_mut(job) else { return };
+        j.calls.retain(|&c| c != call);
+        let service = j.service;
         let calls = self.services[service].calls.len();
-        let JobState::Calling { pending, next, failed } = &mut self.jobs[job].state else {
+        let ok = match res {
+            Res::Ok { degraded } => {
+                j.degraded |= degraded;
+                true
+            }
+            Res::Fail(_) => false,
+        };
+        let JobState::Calling { pending, next, failed } = &mut j.state else {
             unreachable!("a job that owns a call is calling")
         };
         *pending -= 1;
         *failed |= !ok;
-        let (pending, next, failed) = (*pending, *next, *failed);
+        let (pending, next, failed, degraded) = (*pending, *next, *failed, j.degraded);
         if !failed && pending == 0 && next < calls {
-            self.jobs[job].state = JobState::Calling { pending: 1, next: next + 1, failed };
+            j.state = JobState::Calling { pending: 1, next: next + 1, failed };
             self.call_dependency(job, next);
         } else if pending == 0 {
-            self.finish_job(job, if failed { Reply::Error } else { Reply::Success });
+            let reply = if failed { Reply::Error } else { Reply::Success { degraded } };
+            self.finish_job(job, reply);
         }
     }
 
@@ -844,76 +1494,113 @@ impl Sim {
     fn finish_job(&mut self, job: JobKey, reply: Reply) {
         let j = self.jobs.remove(job).expect("a finishing job exists");
         let service = j.service;
-        self.metrics.record(self.now, |c| match reply {
-            Reply::Success => c.services[service].successes += 1,
-            _ => c.services[service].errors += 1,
+        // Work whose caller has given up is wasted: count it and draw its
+        // answer in the orphan colour.
+        let orphan = !self.chain_alive(j.leaf);
+        let non_idempotent = !self.edge_states[j.edge].spec.idempotent;
+        let duplicate = non_idempotent
+            && matches!(reply, Reply::Success { .. })
+            && self.count_execution(j.root, j.call) > 1;
+        self.metrics.record(self.now, |c| {
+            let s = &mut c.services[service];
+            match reply {
+                Reply::Success { degraded } => {
+                    s.successes += 1;
+                    s.degraded += degraded as u64;
+                }
+                Reply::Error => s.errors += 1,
+                Reply::Rejected => s.rejections.deadline += 1,
+            }
+            s.orphaned += orphan as u64;
+            s.duplicate_side_effects += duplicate as u64;
         });
         self.metrics.record_service_latency(self.now, service, self.now - j.arrived);
-        let kind = if reply == Reply::Success { DotKind::Success } else { DotKind::Error };
-        let (call, try_no) = j.reply_to;
-        self.send(j.root, j.edge, kind, Payload::Response { call, try_no, reply });
-
-        self.account_occupancy(service);
-        let s = &mut self.services[service];
-        match s.instances[j.instance].queue.pop_front() {
-            Some(next) => {
-                s.queued -= 1;
-                self.start_work(next);
-            }
-            None => {
-                s.busy -= 1;
-                s.instances[j.instance].busy -= 1;
-            }
-        }
+        let kind = match reply {
+            _ if orphan => DotKind::Orphan,
+            Reply::Success { degraded: false } => DotKind::Success,
+            Reply::Success { degraded: true } => DotKind::Degraded,
+            Reply::Error => DotKind::Error,
+            Reply::Rejected => DotKind::Rejected,
+        };
+        self.send(j.root, j.edge, kind, Payload::Response { leaf: j.leaf, reply });
+        self.free_worker(service, j.instance);
         self.roots[j.root].open -= 1;
         self.maybe_settle(j.root);
     }
 
-    fn try_timeout(&mut self, call: CallKey, try_no: u32) {
-        let Some(c) = self.calls.get(call) else {
-            return;
-        };
-        if matches!(c.state, CallState::Waiting(n) if n == try_no) {
-            let (edge, service) = (c.edge, self.edges[c.edge].to);
-            self.metrics.record(self.now, |m| {
-                m.services[service].timeouts += 1;
-                m.edges[edge].timeouts += 1;
-            });
-            let kind = PolicyEventKind::Timeout { try_no };
-            self.metrics.record_event(PolicyEvent { at_us: self.now, edge, kind });
-            self.try_ended(call, TryResult::Timeout);
+    /// Counts one more successful execution of a call for a request, and
+    /// returns how many there have been.
+    fn count_execution(&mut self, root: RootKey, call: CallKey) -> u32 {
+        let executions = &mut self.roots[root].executions;
+        match executions.iter_mut().find(|(c, _)| *c == call) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                executions.push((call, 1));
+                1
+            }
         }
     }
 
-    /// The caller has the result of its current try: done, or retry.
-    fn try_ended(&mut self, call: CallKey, result: TryResult) {
-        let c = &mut self.calls[call];
-        let edge = &self.edges[c.edge];
-        if result != TryResult::Success && c.tries <= edge.retries {
-            c.state = CallState::BackingOff;
-            let at = self.now.saturating_add(edge.backoff);
-            self.schedule(at, Event::RetryDue(call));
-            return;
+    /// Whether anyone still waits for the answer to a try: its leaf and
+    /// every frame above it are still in place.
+    fn chain_alive(&self, leaf: FrameKey) -> bool {
+        let mut frame = Some(leaf);
+        while let Some(f) = frame {
+            match self.frames.get(f) {
+                Some(fr) => frame = fr.parent,
+                None => return false,
+            }
         }
-        let c = self.calls.remove(call).expect("the call exists");
-        if result != TryResult::Success {
-            let (edge, tries) = (c.edge, c.tries);
-            self.metrics.record(self.now, |m| m.edges[edge].failed_calls += 1);
-            let kind = PolicyEventKind::GaveUp { tries };
-            self.metrics.record_event(PolicyEvent { at_us: self.now, edge, kind });
-        }
-        match c.owner {
-            Owner::Client => self.client_outcome(c.root, result),
-            Owner::Job(job) => self.dependency_done(job, result == TryResult::Success),
+        true
+    }
+
+    /// A worker is free: it takes the next queued job that is still worth
+    /// serving, shedding the ones that waited too long.
+    fn free_worker(&mut self, service: usize, instance: usize) {
+        self.account_occupancy(service);
+        loop {
+            let s = &mut self.services[service];
+            let Some(next) = s.instances[instance].queue.pop_front() else {
+                s.busy -= 1;
+                s.instances[instance].busy -= 1;
+                return;
+            };
+            s.queued -= 1;
+            let shed_after = s.shed_after;
+            let j = &self.jobs[next];
+            let waited = self.now - j.arrived;
+            let cause = if j.deadline.is_some_and(|d| self.now >= d) {
+                Some(ShedCause::Deadline)
+            } else if shed_after.is_some_and(|limit| waited > limit) {
+                Some(ShedCause::QueueTime)
+            } else {
+                None
+            };
+            match cause {
+                None => {
+                    self.start_work(next);
+                    return;
+                }
+                Some(cause) => {
+                    let j = self.jobs.remove(next).expect("queued job exists");
+                    self.turn_away(j.root, j.edge, j.leaf, cause);
+                    self.roots[j.root].open -= 1;
+                    self.maybe_settle(j.root);
+                }
+            }
         }
     }
 
-    fn client_outcome(&mut self, root: RootKey, result: TryResult) {
-        let outcome = match result {
-            TryResult::Success => Outcome::Success,
-            TryResult::Error => Outcome::Error,
-            TryResult::Rejected => Outcome::Rejected,
-            TryResult::Timeout => Outcome::Timeout,
+    fn client_outcome(&mut self, root: RootKey, res: Res) {
+        let outcome = match res {
+            Res::Ok { degraded: false } => Outcome::Success,
+            Res::Ok { degraded: true } => Outcome::Degraded,
+            Res::Fail(FailureKind::Error) => Outcome::Error,
+            Res::Fail(FailureKind::Timeout) => Outcome::Timeout,
+            Res::Fail(kind) => Outcome::Rejected(kind),
         };
         let r = &mut self.roots[root];
         r.outcome = Some(outcome);
@@ -922,9 +1609,12 @@ impl Sim {
             let client = &mut m.client;
             match outcome {
                 Outcome::Success => client.successes += 1,
+                Outcome::Degraded => client.degraded += 1,
                 Outcome::Error => client.errors += 1,
                 Outcome::Timeout => client.timeouts += 1,
-                Outcome::Rejected => client.rejections += 1,
+                Outcome::Rejected(FailureKind::BreakerOpen) => client.short_circuited += 1,
+                Outcome::Rejected(FailureKind::BulkheadFull) => client.bulkhead_full += 1,
+                Outcome::Rejected(_) => client.rejections += 1,
             }
         });
         self.metrics.record_client_latency(self.now, latency);
@@ -945,6 +1635,17 @@ impl Sim {
             self.metrics.record_settled(self.now, &r.attempts);
         }
     }
+}
+
+/// An edge's backoff: its own configuration, or a fixed pause of
+/// `backoff_ms` without jitter.
+fn backoff_of(spec: &crate::scenario::CallSpec) -> BackoffConfig {
+    spec.backoff.clone().unwrap_or(BackoffConfig {
+        kind: BackoffKind::Fixed,
+        base_ms: spec.backoff_ms,
+        jitter: Jitter::None,
+        ..BackoffConfig::default()
+    })
 }
 
 fn check(name: &'static str, value: f64, min: f64, max: f64) -> Result<(), ParamError> {

@@ -131,6 +131,9 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
             );
         }
         c.range(at("error_rate"), s.error_rate, 0.0, 1.0, "(a probability)");
+        if let Some(ms) = s.shed_after_queue_ms {
+            c.range(at("shed_after_queue_ms"), ms, 0.0, limits::MAX_MS, "ms");
+        }
         for (k, step) in s.script.iter().enumerate() {
             if let Some(ms) = step.ms {
                 c.range(at(&format!("script[{k}].ms")), ms, 0.0, limits::MAX_MS, "ms");
@@ -179,6 +182,36 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
                 at("retries"),
                 format!("{} is out of range: expected 0 to {}", call.retries, limits::MAX_RETRIES),
             );
+        }
+        if let Some(deadline) = call.deadline_ms {
+            c.positive(at("deadline_ms"), deadline, limits::MAX_MS, "ms");
+        }
+        let mut order = call.order.clone();
+        order.sort_by_key(|layer| *layer as u8);
+        order.dedup();
+        if order.len() != 4 || call.order.len() != 4 {
+            let names: Vec<String> =
+                call.order.iter().map(|l| format!("{l:?}").to_lowercase()).collect();
+            c.fail(
+                at("order"),
+                format!(
+                    "[{}] is not an order of the four policies: list retry, breaker, bulkhead and timeout once each, outermost first",
+                    names.join(", ")
+                ),
+            );
+        }
+        let field = format!("calls[{i}]");
+        if let Some(backoff) = &call.backoff {
+            backoff.validate(&format!("{field}.backoff"), &mut c.problems);
+        }
+        if let Some(breaker) = &call.breaker {
+            breaker.validate(&format!("{field}.breaker"), &mut c.problems);
+        }
+        if let Some(bulkhead) = &call.bulkhead {
+            bulkhead.validate(&format!("{field}.bulkhead"), &mut c.problems);
+        }
+        if let Some(budget) = &call.retry_budget {
+            budget.validate(&format!("{field}.retry_budget"), &mut c.problems);
         }
     }
     if client_calls != 1 {

@@ -1,7 +1,9 @@
 //! Scenario files: broken files get every problem, at the right line and
 //! column; the presets read, validate and run; defaults are as documented.
 
-use brownout_sim::scenario::{Arrivals, FanOut, RateChange, ScriptOutcome, ScriptStep};
+use brownout_sim::scenario::{
+    Arrivals, FailureKind, FanOut, Layer, PolicyLocation, RateChange, ScriptOutcome, ScriptStep,
+};
 use brownout_sim::time::SECOND;
 use brownout_sim::{
     parse_scenario, preset, CallSpec, FileProblem, Load, Scenario, ServiceSpec, ServiceTime, Sim,
@@ -60,6 +62,7 @@ fn a_minimal_file_gets_the_documented_defaults() {
             error_rate: 0.0,
             fan_out: FanOut::Sequential,
             script: Vec::new(),
+            shed_after_queue_ms: None,
         }],
         calls: vec![CallSpec {
             from: CLIENT.into(),
@@ -68,6 +71,20 @@ fn a_minimal_file_gets_the_documented_defaults() {
             timeout_ms: 1_000.0,
             retries: 0,
             backoff_ms: 0.0,
+            backoff: None,
+            retry_on: vec![FailureKind::Error, FailureKind::Timeout, FailureKind::Rejected],
+            idempotent: true,
+            retry_non_idempotent: false,
+            retry_budget: None,
+            breaker: None,
+            bulkhead: None,
+            deadline_ms: None,
+            order: vec![Layer::Retry, Layer::Breaker, Layer::Bulkhead, Layer::Timeout],
+            critical: true,
+            fallback: None,
+            propagate_deadline: false,
+            cancel_on_give_up: false,
+            location: PolicyLocation::App,
         }],
     };
     assert_eq!(scenario, expected);

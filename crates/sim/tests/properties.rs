@@ -2,10 +2,14 @@
 //! no panic, every client request ends exactly once, the per-second series
 //! add up to the totals, and the same seed gives the same report.
 
+use brownout_sim::bulkhead::BulkheadConfig;
+use brownout_sim::policy::backoff::{BackoffConfig, BackoffKind, Jitter};
+use brownout_sim::policy::breaker::{BreakerConfig, SlidingWindowType};
+use brownout_sim::policy::budget::RetryBudgetConfig;
 use brownout_sim::time::SECOND;
 use brownout_sim::{
-    Arrivals, CallSpec, Counters, FanOut, Load, RateChange, Scenario, ScriptOutcome, ScriptStep,
-    ServiceSpec, ServiceTime, Sim, CLIENT,
+    Arrivals, CallSpec, Counters, FailureKind, FanOut, Layer, Load, RateChange, Scenario,
+    ScriptOutcome, ScriptStep, ServiceSpec, ServiceTime, Sim, CLIENT,
 };
 use proptest::prelude::*;
 
@@ -27,9 +31,11 @@ fn script() -> impl Strategy<Value = Vec<ScriptStep>> {
 }
 
 fn service(index: usize) -> impl Strategy<Value = ServiceSpec> {
-    (1u32..3, 1u32..8, 0u32..20, service_time(), 0.0..=1.0, any::<bool>(), script()).prop_map(
-        move |(instances, workers, queue, service_time, error_rate, parallel, script)| {
+    let shed = proptest::option::of(0.0..300.0);
+    (1u32..3, 1u32..8, 0u32..20, service_time(), 0.0..=1.0, any::<bool>(), script(), shed).prop_map(
+        move |(instances, workers, queue, service_time, error_rate, parallel, script, shed)| {
             ServiceSpec {
+                shed_after_queue_ms: shed,
                 instances,
                 workers,
                 queue,
@@ -43,17 +49,119 @@ fn service(index: usize) -> impl Strategy<Value = ServiceSpec> {
     )
 }
 
+fn breaker() -> impl Strategy<Value = Option<BreakerConfig>> {
+    let rate = (any::<bool>(), 1u32..30, 1u32..20, 1.0..100.0, 1.0..100.0, 1.0..500.0)
+        .prop_flat_map(|(time, size, minimum, failure, slow, slow_ms)| {
+            let half_open = prop_oneof![Just(0.0), 1.0..2_000.0];
+            (0.0..3_000.0, 1u32..5, half_open, any::<bool>()).prop_map(
+                move |(wait, permitted, max_half_open, automatic)| BreakerConfig::FailureRate {
+                    sliding_window_type: if time {
+                        SlidingWindowType::TimeBased
+                    } else {
+                        SlidingWindowType::CountBased
+                    },
+                    sliding_window_size: size,
+                    minimum_calls: minimum,
+                    failure_rate_threshold: failure,
+                    slow_call_rate_threshold: slow,
+                    slow_call_duration_ms: slow_ms,
+                    wait_in_open_ms: wait,
+                    permitted_calls_in_half_open: permitted,
+                    max_wait_in_half_open_ms: max_half_open,
+                    automatic_transition: automatic,
+                },
+            )
+        });
+    let consecutive = (1u32..10, 0.0..3_000.0).prop_map(|(failures, wait_in_open_ms)| {
+        BreakerConfig::ConsecutiveFailures { failures, wait_in_open_ms }
+    });
+    prop_oneof![2 => Just(None), 1 => rate.prop_map(Some), 1 => consecutive.prop_map(Some)]
+}
+
+fn bulkhead() -> impl Strategy<Value = Option<BulkheadConfig>> {
+    let semaphore =
+        (1u32..10, prop_oneof![Just(0.0), 1.0..200.0]).prop_map(|(max_concurrent, max_wait_ms)| {
+            BulkheadConfig::Semaphore { max_concurrent, max_wait_ms }
+        });
+    let pool = (1u32..10, 0u32..10)
+        .prop_map(|(threads, queue)| BulkheadConfig::ThreadPool { threads, queue });
+    prop_oneof![2 => Just(None), 1 => semaphore.prop_map(Some), 1 => pool.prop_map(Some)]
+}
+
+fn budget() -> impl Strategy<Value = Option<RetryBudgetConfig>> {
+    let bucket = (1.0..20.0, 0.01..1.0).prop_map(|(max_tokens, token_ratio)| {
+        RetryBudgetConfig::TokenBucket { max_tokens, token_ratio }
+    });
+    let percent = (1.0..100.0, 0u32..5).prop_map(|(percent, min_concurrency)| {
+        RetryBudgetConfig::Percent { percent, min_concurrency }
+    });
+    prop_oneof![2 => Just(None), 1 => bucket.prop_map(Some), 1 => percent.prop_map(Some)]
+}
+
+fn backoff() -> impl Strategy<Value = Option<BackoffConfig>> {
+    let jitter = prop_oneof![
+        Just(Jitter::None),
+        Just(Jitter::Full),
+        Just(Jitter::Equal),
+        Just(Jitter::Decorrelated)
+    ];
+    let config = (any::<bool>(), 1.0..50.0, 1.0..4.0, 50.0..500.0, jitter).prop_map(
+        |(exponential, base_ms, multiplier, cap_ms, jitter)| BackoffConfig {
+            kind: if exponential { BackoffKind::Exponential } else { BackoffKind::Fixed },
+            base_ms,
+            multiplier,
+            cap_ms,
+            jitter,
+        },
+    );
+    prop_oneof![Just(None), config.prop_map(Some)]
+}
+
+/// Every policy, in a random order of wrapping, at random settings.
 fn call(from: String, to: String) -> impl Strategy<Value = CallSpec> {
-    (0.0..40.0, 1.0..1_500.0, 0u32..4, 0.0..40.0).prop_map(
-        move |(latency_ms, timeout_ms, retries, backoff_ms)| CallSpec {
-            from: from.clone(),
-            to: to.clone(),
+    let basics = (0.0..40.0, 1.0..1_500.0, 0u32..4, 0.0..40.0);
+    let order =
+        Just(vec![Layer::Retry, Layer::Breaker, Layer::Bulkhead, Layer::Timeout]).prop_shuffle();
+    let policies = (breaker(), bulkhead(), budget(), backoff(), order);
+    let kinds = vec![
+        FailureKind::Error,
+        FailureKind::Timeout,
+        FailureKind::Rejected,
+        FailureKind::BulkheadFull,
+        FailureKind::BreakerOpen,
+    ];
+    let flags = (
+        proptest::option::of(100.0..3_000.0),
+        any::<[bool; 5]>(),
+        proptest::option::of(any::<bool>()),
+        proptest::sample::subsequence(kinds, 0..=5),
+    );
+    (basics, policies, flags).prop_map(move |(basics, policies, flags)| {
+        let (latency_ms, timeout_ms, retries, backoff_ms) = basics;
+        let (breaker, bulkhead, retry_budget, backoff, order) = policies;
+        let (deadline_ms, switches, fallback, retry_on) = flags;
+        let [critical, idempotent, retry_non_idempotent, propagate, cancel] = switches;
+        CallSpec {
             latency_ms,
             timeout_ms,
             retries,
             backoff_ms,
-        },
-    )
+            backoff,
+            retry_on,
+            idempotent,
+            retry_non_idempotent,
+            retry_budget,
+            breaker,
+            bulkhead,
+            deadline_ms,
+            order,
+            critical,
+            fallback,
+            propagate_deadline: propagate,
+            cancel_on_give_up: cancel,
+            ..CallSpec::between(&from, &to)
+        }
+    })
 }
 
 /// A random directed acyclic graph: service i may call only services after

@@ -146,8 +146,14 @@ fn parse_in(value: &str, what: &str, min: f64, max: f64) -> Result<f64, String> 
     }
 }
 
+/// The page's scenario: the retry-chain preset, read from its scenario file
+/// (embedded in the bundle), so that the page, the runner and the docs run
+/// the same thing.
 fn new_sim() -> Sim {
-    Sim::new(Scenario::retry_chain()).expect("the built-in scenario is valid")
+    let scenario = brownout_sim::preset("retry-chain").unwrap_or_else(Scenario::retry_chain);
+    Sim::new(scenario).unwrap_or_else(|_| {
+        Sim::new(Scenario::retry_chain()).expect("the built-in scenario is valid")
+    })
 }
 
 impl Component for App {

@@ -15,16 +15,25 @@ pub const GAUGE_OK: &str = "#56b4e9";
 pub const GAUGE_HOT: &str = "#d55e00";
 
 /// Every kind of dot, in legend order.
-pub const DOT_KINDS: [DotKind; 5] =
-    [DotKind::FirstTry, DotKind::Retry, DotKind::Success, DotKind::Error, DotKind::Rejected];
+pub const DOT_KINDS: [DotKind; 7] = [
+    DotKind::FirstTry,
+    DotKind::Retry,
+    DotKind::Success,
+    DotKind::Degraded,
+    DotKind::Error,
+    DotKind::Rejected,
+    DotKind::Orphan,
+];
 
 pub fn dot_colour(kind: DotKind) -> &'static str {
     match kind {
         DotKind::FirstTry => "#0072b2",
         DotKind::Retry => "#e69f00",
         DotKind::Success => "#009e73",
+        DotKind::Degraded => "#56b4e9",
         DotKind::Error => "#d55e00",
         DotKind::Rejected => "#cc79a7",
+        DotKind::Orphan => "#9aa1ad",
     }
 }
 
@@ -33,8 +42,10 @@ pub fn dot_label(kind: DotKind) -> &'static str {
         DotKind::FirstTry => "call, first try",
         DotKind::Retry => "call, retry",
         DotKind::Success => "success response",
+        DotKind::Degraded => "degraded response (fallback)",
         DotKind::Error => "error response",
-        DotKind::Rejected => "rejected: queue full",
+        DotKind::Rejected => "rejected: queue full or shed",
+        DotKind::Orphan => "orphaned: caller gave up",
     }
 }
 
