@@ -188,6 +188,12 @@ impl<W: Copy + PartialEq> Bulkhead<W> {
         }
     }
 
+    /// Empties the queue of waiters, first come first, when the bulkhead is
+    /// being replaced.
+    pub fn drain_waiting(&mut self) -> Vec<W> {
+        self.waiting.drain(..).collect()
+    }
+
     /// Removes a waiter without counting a refusal (its call was cancelled).
     pub fn forget(&mut self, waiter: W) {
         self.waiting.retain(|&w| w != waiter);

@@ -261,3 +261,31 @@ proptest! {
         prop_assert_eq!(run(scenario.clone()), run(scenario));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Policies switched on and off while calls are under way: every
+    /// request still ends exactly once.
+    #[test]
+    fn live_policy_changes_keep_every_request(
+        scenario in scenario(),
+        changes in proptest::collection::vec((breaker(), bulkhead(), budget(), 1.0..2_000.0), 3),
+    ) {
+        let edges = scenario.calls.len();
+        let mut sim = Sim::new(scenario).expect("valid");
+        for (step, (breaker, bulkhead, budget, timeout)) in changes.into_iter().enumerate() {
+            sim.advance_to((step as u64 + 1) * 4 * SECOND);
+            let edge = step % edges;
+            sim.set_breaker(edge, breaker).unwrap();
+            sim.set_bulkhead(edge, bulkhead).unwrap();
+            sim.set_retry_budget(edge, budget).unwrap();
+            sim.set_timeout(edge, timeout).unwrap();
+            let c = sim.metrics().totals().client;
+            prop_assert_eq!(c.requests, c.finished() + sim.requests_in_flight());
+        }
+        sim.set_load(0.0).unwrap();
+        sim.advance_to(80 * SECOND);
+        prop_assert_eq!(sim.requests_in_flight(), 0);
+    }
+}
