@@ -201,6 +201,41 @@ const SCENARIO: &[Field] = &[
     optional("load", Shape::Table(LOAD)),
     required("services", Shape::List(&Shape::Table(SERVICE))),
     required("calls", Shape::List(&Shape::Table(CALL))),
+    optional("chaos", Shape::Table(CHAOS)),
+];
+
+const CHAOS: &[Field] = &[
+    optional("faults", Shape::List(&Shape::Table(FAULT))),
+    optional("hypothesis", Shape::Table(HYPOTHESIS)),
+];
+
+const FAULT: &[Field] = &[
+    required(
+        "kind",
+        Shape::Choice(&[
+            "kill_instances",
+            "network_loss",
+            "latency",
+            "cpu_stress",
+            "errors",
+            "brownout",
+        ]),
+    ),
+    required("start_s", SECONDS),
+    optional("end_s", SECONDS),
+    optional("service", Shape::Text("a string, a service's name")),
+    optional("from", Shape::Text("a string, the caller's name")),
+    optional("to", Shape::Text("a string, the callee's name")),
+    optional("count", count(0, limits::MAX_INSTANCES)),
+    optional("share", Shape::Number("a share from 0 to 1")),
+    optional("added_ms", MS),
+    optional("factor", Shape::Number("a number, how many times longer")),
+    optional("rate", Shape::Number("a probability from 0 to 1")),
+];
+
+const HYPOTHESIS: &[Field] = &[
+    optional("min_success_rate", Shape::Number("a share from 0 to 1")),
+    optional("window_s", count(1, 3_600)),
 ];
 
 const LOAD: &[Field] = &[
@@ -222,6 +257,25 @@ const SERVICE: &[Field] = &[
     optional("fan_out", Shape::Choice(&["sequential", "parallel"])),
     optional("script", Shape::List(&Shape::Table(SCRIPT_STEP))),
     optional("shed_after_queue_ms", MS),
+    optional("autoscale", Shape::Table(AUTOSCALE)),
+];
+
+const AUTOSCALE: &[Field] = &[
+    optional("target_utilisation", Shape::Number("a share from 0.01 to 1")),
+    optional("sync_period_s", SECONDS),
+    optional("startup_s", SECONDS),
+    optional("min_instances", count(1, limits::MAX_INSTANCES)),
+    optional("max_instances", count(1, limits::MAX_INSTANCES)),
+    optional("scale_down_stabilisation_s", SECONDS),
+    optional("tolerance", Shape::Number("a share from 0 to 1")),
+];
+
+const OUTLIER_DETECTION: &[Field] = &[
+    optional("consecutive_5xx", count(1, 1_000)),
+    optional("interval_ms", MS),
+    optional("base_ejection_ms", MS),
+    optional("max_ejection_ms", MS),
+    optional("max_ejection_percent", PERCENT),
 ];
 
 const SERVICE_TIME: &[Variant] = &[
@@ -260,6 +314,7 @@ const CALL: &[Field] = &[
     optional("propagate_deadline", Shape::Bool),
     optional("cancel_on_give_up", Shape::Bool),
     optional("location", Shape::Choice(&["app", "sidecar"])),
+    optional("outlier_detection", Shape::Table(OUTLIER_DETECTION)),
 ];
 
 const FAILURE_KINDS: &[&str] = &["error", "timeout", "rejected", "bulkhead_full", "breaker_open"];
@@ -760,7 +815,18 @@ mod tests {
         scenario.services[2].service_time = ServiceTime::LogNormal { median_ms: 1.0, sigma: 0.5 };
         let step = ScriptStep { outcome: ScriptOutcome::Error, ms: Some(1.0) };
         scenario.services.iter_mut().for_each(|service| service.script.push(step.clone()));
-        scenario.services.iter_mut().for_each(|service| service.shed_after_queue_ms = Some(1.0));
+        for service in &mut scenario.services {
+            service.shed_after_queue_ms = Some(1.0);
+            service.autoscale = Some(crate::capacity::AutoscaleConfig {
+                target_utilisation: 0.5,
+                sync_period_s: 15.0,
+                startup_s: 10.0,
+                min_instances: 1,
+                max_instances: 4,
+                scale_down_stabilisation_s: 300.0,
+                tolerance: 0.1,
+            });
+        }
         // Every optional policy, each variant of the tagged ones somewhere.
         use crate::bulkhead::BulkheadConfig;
         use crate::policy::{BackoffConfig, BreakerConfig, RetryBudgetConfig};
@@ -769,6 +835,13 @@ mod tests {
             call.backoff = Some(BackoffConfig::default());
             call.deadline_ms = Some(1.0);
             call.fallback = Some(true);
+            call.outlier_detection = Some(crate::capacity::OutlierConfig {
+                consecutive_5xx: 5,
+                interval_ms: 10_000.0,
+                base_ejection_ms: 30_000.0,
+                max_ejection_ms: 300_000.0,
+                max_ejection_percent: 50.0,
+            });
             call.breaker = Some(if first {
                 BreakerConfig::default()
             } else {
@@ -785,6 +858,24 @@ mod tests {
                 RetryBudgetConfig::Percent { percent: 1.0, min_concurrency: 1 }
             });
         }
+        // A fault with every optional field (the schema lists them all;
+        // which ones a kind takes is validation's business).
+        scenario.chaos = crate::chaos::Chaos {
+            faults: vec![crate::chaos::Fault {
+                kind: crate::chaos::FaultKind::KillInstances,
+                start_s: 1.0,
+                end_s: Some(2.0),
+                service: Some("orders".into()),
+                from: Some("gateway".into()),
+                to: Some("orders".into()),
+                count: Some(1),
+                share: Some(0.5),
+                added_ms: Some(1.0),
+                factor: Some(2.0),
+                rate: Some(0.5),
+            }],
+            hypothesis: Some(crate::chaos::Hypothesis { min_success_rate: 0.9, window_s: 5 }),
+        };
         let value = Value::try_from(&scenario).unwrap();
         same_fields(&value, Shape::Table(SCENARIO), "");
     }

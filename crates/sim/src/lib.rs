@@ -35,6 +35,8 @@
 //! ```
 
 pub mod bulkhead;
+pub mod capacity;
+pub mod chaos;
 pub mod file;
 pub mod metrics;
 pub mod policy;

@@ -26,6 +26,8 @@ pub enum ShedCause {
     QueueTime,
     /// Its caller's propagated deadline had passed.
     Deadline,
+    /// The instance it was routed to is down.
+    InstanceDown,
 }
 
 /// Tries a service turned away, by cause.
@@ -34,11 +36,12 @@ pub struct Rejections {
     pub queue_full: u64,
     pub queue_time: u64,
     pub deadline: u64,
+    pub instance_down: u64,
 }
 
 impl Rejections {
     pub fn total(&self) -> u64 {
-        self.queue_full + self.queue_time + self.deadline
+        self.queue_full + self.queue_time + self.deadline + self.instance_down
     }
 
     pub(crate) fn add(&mut self, cause: ShedCause) {
@@ -46,6 +49,7 @@ impl Rejections {
             ShedCause::QueueFull => self.queue_full += 1,
             ShedCause::QueueTime => self.queue_time += 1,
             ShedCause::Deadline => self.deadline += 1,
+            ShedCause::InstanceDown => self.instance_down += 1,
         }
     }
 
@@ -53,6 +57,7 @@ impl Rejections {
         self.queue_full += other.queue_full;
         self.queue_time += other.queue_time;
         self.deadline += other.deadline;
+        self.instance_down += other.instance_down;
     }
 }
 
@@ -75,6 +80,8 @@ pub struct ServiceCounters {
     pub orphaned: u64,
     /// Tries whose work was stopped because the caller cancelled it.
     pub cancelled: u64,
+    /// Tries lost with the instance that held them (a chaos kill).
+    pub lost: u64,
     /// Repeated successful executions of a non-idempotent call, caused by
     /// retries: duplicate side effects.
     pub duplicate_side_effects: u64,
@@ -86,6 +93,9 @@ pub struct ServiceCounters {
     /// Request-microseconds spent waiting in queues: the time integral of
     /// the queue length, for Little's law.
     pub queued_us: u64,
+    /// Worker-microseconds offered by the serving instances: utilisation is
+    /// busy_us / capacity_us, exact even as instances come and go.
+    pub capacity_us: u64,
 }
 
 /// How client requests ended.
@@ -138,6 +148,18 @@ pub struct EdgeCounters {
     pub failed_calls: u64,
     /// Failed calls answered by a fallback instead.
     pub fallbacks: u64,
+    /// Messages dropped on the wire (a chaos network fault).
+    pub lost_messages: u64,
+}
+
+/// What the chaos experiment did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ChaosCounters {
+    pub faults_started: u64,
+    pub faults_ended: u64,
+    /// 1 in the second the steady-state hypothesis failed and the
+    /// experiment was aborted.
+    pub aborted: u64,
 }
 
 /// The counters of a whole run or of one second of it.
@@ -148,6 +170,7 @@ pub struct Counters {
     pub services: Vec<ServiceCounters>,
     /// One entry per call edge, in scenario order.
     pub edges: Vec<EdgeCounters>,
+    pub chaos: ChaosCounters,
 }
 
 impl Counters {
@@ -156,6 +179,7 @@ impl Counters {
             client: ClientCounters::default(),
             services: vec![ServiceCounters::default(); services],
             edges: vec![EdgeCounters::default(); edges],
+            chaos: ChaosCounters::default(),
         }
     }
 
@@ -179,12 +203,17 @@ impl Counters {
             s.rejections.merge(&o.rejections);
             s.orphaned += o.orphaned;
             s.cancelled += o.cancelled;
+            s.lost += o.lost;
             s.duplicate_side_effects += o.duplicate_side_effects;
             s.started += o.started;
             s.queue_wait_us += o.queue_wait_us;
             s.busy_us += o.busy_us;
             s.queued_us += o.queued_us;
+            s.capacity_us += o.capacity_us;
         }
+        self.chaos.faults_started += other.chaos.faults_started;
+        self.chaos.faults_ended += other.chaos.faults_ended;
+        self.chaos.aborted += other.chaos.aborted;
         for (e, o) in self.edges.iter_mut().zip(&other.edges) {
             e.calls += o.calls;
             e.tries += o.tries;
@@ -192,6 +221,7 @@ impl Counters {
             e.timeouts += o.timeouts;
             e.failed_calls += o.failed_calls;
             e.fallbacks += o.fallbacks;
+            e.lost_messages += o.lost_messages;
         }
     }
 
@@ -385,6 +415,20 @@ pub enum PolicyEventKind {
     Fallback { after: FailureKind },
     /// A service dropped a try instead of serving it.
     Shed { cause: ShedCause },
+    /// A chaos fault began (the index of the fault in the experiment).
+    FaultStarted { fault: usize },
+    /// A chaos fault ended, on schedule or because the experiment aborted.
+    FaultEnded { fault: usize },
+    /// The steady-state hypothesis failed: the share of requests answered
+    /// over its window fell below the minimum; every fault was ended.
+    ExperimentAborted { success_rate: f64 },
+    /// The autoscaler changed the number of instances, after measuring
+    /// this utilisation over its period.
+    Scaled { from: u32, to: u32, utilisation: f64 },
+    /// Outlier detection ejected an instance from the caller's pool.
+    InstanceEjected { instance: usize, until_s: f64 },
+    /// An ejected instance returned to the caller's pool.
+    InstanceReturned { instance: usize },
 }
 
 /// Totals, per-second series and the amplification window of a run.
@@ -443,11 +487,11 @@ impl Metrics {
     pub(crate) fn record_occupancy(
         &mut self,
         service: usize,
-        (busy, queued): (u32, u32),
+        (busy, queued, capacity): (u32, u32, u32),
         from: Micros,
         to: Micros,
     ) {
-        if (busy == 0 && queued == 0) || to <= from {
+        if (busy == 0 && queued == 0 && capacity == 0) || to <= from {
             return;
         }
         let mut start = from;
@@ -460,6 +504,7 @@ impl Metrics {
             ] {
                 counters.busy_us += busy as u64 * span;
                 counters.queued_us += queued as u64 * span;
+                counters.capacity_us += capacity as u64 * span;
             }
             start = end;
         }

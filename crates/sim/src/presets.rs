@@ -25,6 +25,11 @@ pub const PRESETS: &[Preset] = &[
     Preset { id: "scripted-flaky", toml: include_str!("../../../scenarios/scripted-flaky.toml") },
     Preset { id: "load-spike", toml: include_str!("../../../scenarios/load-spike.toml") },
     Preset { id: "mm1", toml: include_str!("../../../scenarios/mm1.toml") },
+    Preset { id: "circuit-breaker", toml: include_str!("../../../scenarios/circuit-breaker.toml") },
+    Preset { id: "bulkheads", toml: include_str!("../../../scenarios/bulkheads.toml") },
+    Preset { id: "degradation", toml: include_str!("../../../scenarios/degradation.toml") },
+    Preset { id: "backoff-jitter", toml: include_str!("../../../scenarios/backoff-jitter.toml") },
+    Preset { id: "retry-budget", toml: include_str!("../../../scenarios/retry-budget.toml") },
 ];
 
 /// The preset with this id, read into a scenario; `None` for an unknown id.

@@ -8,12 +8,12 @@
 use serde::Serialize;
 
 use crate::metrics::{
-    ClientCounters, Counters, EdgeCounters, Percentiles, PolicyEventKind, Rejections,
-    ServiceCounters,
+    ChaosCounters, ClientCounters, Counters, EdgeCounters, Percentiles, PolicyEventKind,
+    Rejections, ServiceCounters,
 };
 use crate::policy::breaker::BreakerState;
 use crate::sim::{Node, Sim};
-use crate::time::{to_secs, Micros, SECOND};
+use crate::time::{to_secs, SECOND};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
@@ -26,6 +26,16 @@ pub struct Report {
     pub client: ClientReport,
     pub services: Vec<ServiceReport>,
     pub edges: Vec<EdgeReport>,
+    pub chaos: ChaosReport,
+}
+
+/// The chaos experiment: its faults, whether it was aborted, and its
+/// events (faults starting and ending, the abort) in time order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChaosReport {
+    pub faults: Vec<crate::chaos::Fault>,
+    pub aborted: bool,
+    pub events: Vec<EventReport>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -70,6 +80,8 @@ pub struct ServiceReport {
     pub cancelled: u64,
     /// Repeated executions of non-idempotent calls caused by retries.
     pub duplicate_side_effects: u64,
+    /// Tries lost with an instance a chaos fault killed.
+    pub lost: u64,
     /// The service's own policy events (shedding), oldest first.
     pub events: Vec<EventReport>,
     /// Attempts received per client request sent.
@@ -92,6 +104,8 @@ pub struct EdgeReport {
     pub timeouts: u64,
     pub failed_calls: u64,
     pub fallbacks: u64,
+    /// Messages dropped on the wire by a chaos fault.
+    pub lost_messages: u64,
     /// The breaker's state at the end, if the edge has one.
     pub breaker: Option<BreakerState>,
     /// The most recent policy events on this edge, oldest first.
@@ -113,6 +127,7 @@ pub struct SecondReport {
     pub client_latency_ms: Option<Percentiles>,
     pub services: Vec<ServiceSecond>,
     pub edges: Vec<EdgeCounters>,
+    pub chaos: ChaosCounters,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -127,11 +142,12 @@ fn mean_wait_ms(c: &ServiceCounters) -> Option<f64> {
     (c.started > 0).then(|| c.queue_wait_us as f64 / c.started as f64 / 1_000.0)
 }
 
-fn utilisation(busy_us: u64, workers: u32, span: Micros) -> f64 {
-    if workers == 0 || span == 0 {
+/// Busy worker time over offered worker time.
+fn share(busy_us: u64, capacity_us: u64) -> f64 {
+    if capacity_us == 0 {
         0.0
     } else {
-        busy_us as f64 / (workers as f64 * span as f64)
+        busy_us as f64 / capacity_us as f64
     }
 }
 
@@ -139,7 +155,7 @@ impl Sim {
     /// Everything measured from the start of the run to now.
     pub fn report(&self) -> Report {
         let metrics = self.metrics();
-        let Counters { client, services, edges } = metrics.totals();
+        let Counters { client, services, edges, .. } = metrics.totals();
         let scenario = self.scenario();
         let ended = client.finished();
         let name_of = |node: Node| match node {
@@ -179,6 +195,7 @@ impl Sim {
                     orphaned: c.orphaned,
                     cancelled: c.cancelled,
                     duplicate_side_effects: c.duplicate_side_effects,
+                    lost: c.lost,
                     events: metrics
                         .events()
                         .filter(|ev| ev.service == Some(i))
@@ -186,7 +203,7 @@ impl Sim {
                         .collect(),
                     amplification: (client.requests > 0)
                         .then(|| c.attempts as f64 / client.requests as f64),
-                    utilisation: utilisation(c.busy_us, self.service_load(i).workers, self.now()),
+                    utilisation: share(c.busy_us, c.capacity_us),
                     mean_queue_wait_ms: mean_wait_ms(c),
                     latency_ms: metrics.service_latency(i),
                 })
@@ -203,6 +220,7 @@ impl Sim {
                     timeouts: e.timeouts,
                     failed_calls: e.failed_calls,
                     fallbacks: e.fallbacks,
+                    lost_messages: e.lost_messages,
                     breaker: self.edge_policies(i).and_then(|p| p.breaker),
                     events: metrics
                         .events()
@@ -211,6 +229,22 @@ impl Sim {
                         .collect(),
                 })
                 .collect(),
+            chaos: ChaosReport {
+                faults: scenario.chaos.faults.clone(),
+                aborted: metrics.totals().chaos.aborted > 0,
+                events: metrics
+                    .events()
+                    .filter(|ev| {
+                        matches!(
+                            ev.kind,
+                            PolicyEventKind::FaultStarted { .. }
+                                | PolicyEventKind::FaultEnded { .. }
+                                | PolicyEventKind::ExperimentAborted { .. }
+                        )
+                    })
+                    .map(|ev| EventReport { t_s: to_secs(ev.at_us), kind: ev.kind })
+                    .collect(),
+            },
         }
     }
 
@@ -232,11 +266,12 @@ impl Sim {
                 .enumerate()
                 .map(|(i, s)| ServiceSecond {
                     counts: *s,
-                    utilisation: utilisation(s.busy_us, self.service_load(i).workers, SECOND),
+                    utilisation: share(s.busy_us, s.capacity_us),
                     latency_ms: second.service_latency.get(i).copied().flatten(),
                 })
                 .collect(),
             edges: c.edges.clone(),
+            chaos: c.chaos,
         })
     }
 }

@@ -71,6 +71,8 @@ pub(crate) mod streams {
     pub const ARRIVALS: u64 = 1;
     /// Backoff jitter, for every edge.
     pub const JITTER: u64 = 2;
+    /// Chaos faults: dropped messages, injected errors, brownouts.
+    pub const CHAOS: u64 = 3;
     pub fn service_time(service: usize) -> u64 {
         1_000 + 2 * service as u64
     }

@@ -16,6 +16,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bulkhead::BulkheadConfig;
+use crate::capacity::{AutoscaleConfig, OutlierConfig};
+use crate::chaos::Chaos;
 use crate::policy::backoff::BackoffConfig;
 use crate::policy::breaker::BreakerConfig;
 use crate::policy::budget::RetryBudgetConfig;
@@ -46,6 +48,9 @@ pub struct Scenario {
     pub services: Vec<ServiceSpec>,
     /// The calls between them; exactly one starts at [`CLIENT`].
     pub calls: Vec<CallSpec>,
+    /// Faults to inject, and the hypothesis that aborts them. Default: none.
+    #[serde(default, skip_serializing_if = "Chaos::is_empty")]
+    pub chaos: Chaos,
 }
 
 /// How client requests arrive.
@@ -149,6 +154,10 @@ pub struct ServiceSpec {
     /// since its caller has most likely given up. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shed_after_queue_ms: Option<f64>,
+    /// A horizontal autoscaler that adds and removes instances. Default:
+    /// none (a fixed number of instances).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<AutoscaleConfig>,
 }
 
 /// One step of a scripted service.
@@ -262,9 +271,9 @@ pub struct CallSpec {
     /// on). An enriching call (false) only degrades it. Default: true.
     #[serde(default = "defaults::yes")]
     pub critical: bool,
-    /// Answer from a fallback when the call fails, giving a degraded but
-    /// valid response. Default: on for enriching calls, off for critical
-    /// ones.
+    /// Give a critical call a fallback, so that its failure degrades the
+    /// answer instead of failing it. Enriching calls always fall back.
+    /// Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<bool>,
     /// Send the caller's deadline with each try, so that the callee drops
@@ -281,12 +290,18 @@ pub struct CallSpec {
     /// Default: app. Shown on the diagram.
     #[serde(default)]
     pub location: PolicyLocation,
+    /// Eject callee instances that keep failing from this caller's pool
+    /// (Envoy's outlier detection). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier_detection: Option<OutlierConfig>,
 }
 
 impl CallSpec {
-    /// Whether a failed call is answered by a fallback.
+    /// Whether a failed call is answered by a fallback: always for an
+    /// enriching call (the answer is degraded but valid), and for a
+    /// critical one only when a fallback is configured.
     pub fn falls_back(&self) -> bool {
-        self.fallback.unwrap_or(!self.critical)
+        !self.critical || self.fallback == Some(true)
     }
 }
 
@@ -380,6 +395,7 @@ impl ServiceSpec {
             fan_out: FanOut::default(),
             script: Vec::new(),
             shed_after_queue_ms: None,
+            autoscale: None,
         }
     }
 }
@@ -408,6 +424,7 @@ impl CallSpec {
             propagate_deadline: false,
             cancel_on_give_up: false,
             location: PolicyLocation::App,
+            outlier_detection: None,
         }
     }
 }
@@ -452,6 +469,7 @@ impl Scenario {
                 call("gateway", "orders", 3_000.0),
                 call("orders", "payments", 1_000.0),
             ],
+            chaos: Chaos::default(),
         }
     }
 }

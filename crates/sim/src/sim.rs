@@ -47,6 +47,8 @@ use slotmap::{new_key_type, SlotMap};
 
 use crate::bulkhead::BulkheadConfig;
 use crate::bulkhead::{Admission, Bulkhead};
+use crate::capacity::{Autoscaler, OutlierDetector};
+use crate::chaos::{Fault, FaultKind, Hypothesis};
 use crate::metrics::{Metrics, PolicyEvent, PolicyEventKind, ShedCause};
 use crate::policy::backoff::{Backoff, BackoffConfig, BackoffKind, Jitter};
 use crate::policy::breaker::BreakerConfig;
@@ -157,6 +159,9 @@ pub struct ServiceLoad {
     pub queue_capacity: u32,
     /// Tries at the service: queued plus being served.
     pub in_flight: u32,
+    /// Instances serving, and instances starting up.
+    pub instances: u32,
+    pub starting: u32,
 }
 
 /// The live state of the policies on one edge, for display.
@@ -179,6 +184,28 @@ pub struct EdgePolicies {
 struct Instance {
     busy: u32,
     queue: VecDeque<JobKey>,
+    /// Chaos kills holding the instance down (faults may overlap).
+    down: u32,
+    state: InstanceState,
+}
+
+/// Where an instance is in its life under the autoscaler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InstanceState {
+    /// Starting up: counted by the autoscaler, not yet routed to.
+    Starting,
+    /// Serving.
+    Ready,
+    /// Being removed: finishes its work, takes no new tries.
+    Draining,
+    /// Removed; kept in place so that indices stay stable.
+    Off,
+}
+
+impl Instance {
+    fn new(state: InstanceState) -> Self {
+        Instance { busy: 0, queue: VecDeque::new(), down: 0, state }
+    }
 }
 
 struct Service {
@@ -199,7 +226,12 @@ struct Service {
     queued: u32,
     occupancy_since: Micros,
     instances: Vec<Instance>,
-    next_instance: usize,
+    /// Ready instances, kept in step with the instances' states.
+    ready: u32,
+    /// Busy and offered worker time since the autoscaler last looked.
+    busy_since_sync: u64,
+    capacity_since_sync: u64,
+    autoscaler: Option<Autoscaler>,
     times: Stream,
     errors: Stream,
 }
@@ -217,6 +249,9 @@ struct EdgeState {
     backoff: BackoffConfig,
     active_calls: u32,
     active_retries: u32,
+    /// The caller's round-robin over the callee's instances.
+    next_instance: usize,
+    outliers: Option<OutlierDetector>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,6 +321,7 @@ enum FrameKind {
     /// One try on the wire; `job` once the callee has taken it.
     Leaf {
         try_no: u32,
+        instance: usize,
         job: Option<JobKey>,
         cancelled: bool,
     },
@@ -348,7 +384,7 @@ struct Job {
 }
 
 enum Payload {
-    Request { leaf: FrameKey, call: CallKey, deadline: Option<Micros> },
+    Request { leaf: FrameKey, call: CallKey, instance: usize, deadline: Option<Micros> },
     Response { leaf: FrameKey, reply: Reply },
 }
 
@@ -370,6 +406,24 @@ enum Event {
     RetryDue(FrameKey),
     BulkheadGiveUp(FrameKey),
     BreakerTick(usize),
+    FaultStarts(usize),
+    FaultEnds(usize),
+    CheckHypothesis,
+    AutoscaleSync(usize),
+    InstanceReady(usize, usize),
+    OutlierTick(usize),
+}
+
+/// A chaos fault with what it resolves to in this graph.
+struct FaultState {
+    spec: Fault,
+    service: Option<usize>,
+    edge: Option<usize>,
+    active: bool,
+    /// Ended early by an aborted experiment: a pending start is ignored.
+    cancelled: bool,
+    /// Instances this fault took down, to bring back at its end.
+    killed: Vec<usize>,
 }
 
 struct Scheduled {
@@ -445,6 +499,10 @@ pub struct Sim {
     messages: SlotMap<MsgKey, Message>,
     metrics: Metrics,
     events_processed: u64,
+    faults: Vec<FaultState>,
+    hypothesis: Option<Hypothesis>,
+    hypothesis_pending: bool,
+    chaos: Stream,
 }
 
 impl Sim {
@@ -482,6 +540,8 @@ impl Sim {
                 backoff: backoff_of(c),
                 active_calls: 0,
                 active_retries: 0,
+                next_instance: 0,
+                outliers: c.outlier_detection.clone().map(|o| OutlierDetector::new(o, 0)),
             })
             .collect();
         let entry = edges.iter().position(|e| e.from == Node::Client).unwrap_or(0);
@@ -503,10 +563,11 @@ impl Sim {
                 busy: 0,
                 queued: 0,
                 occupancy_since: 0,
-                instances: (0..s.instances)
-                    .map(|_| Instance { busy: 0, queue: VecDeque::new() })
-                    .collect(),
-                next_instance: 0,
+                instances: (0..s.instances).map(|_| Instance::new(InstanceState::Ready)).collect(),
+                ready: s.instances,
+                busy_since_sync: 0,
+                capacity_since_sync: 0,
+                autoscaler: s.autoscale.clone().map(Autoscaler::new),
                 times: Stream::new(seed, streams::service_time(i)),
                 errors: Stream::new(seed, streams::errors(i)),
             })
@@ -534,8 +595,24 @@ impl Sim {
             jobs: SlotMap::with_key(),
             messages: SlotMap::with_key(),
             events_processed: 0,
+            faults: Vec::new(),
+            hypothesis: None,
+            hypothesis_pending: false,
+            chaos: Stream::new(seed, streams::CHAOS),
         };
         sim.schedule_arrival();
+        sim.plan_chaos();
+        for service in 0..sim.services.len() {
+            if let Some(period) = sim.services[service].autoscaler.as_ref().map(Autoscaler::period)
+            {
+                sim.schedule(period, Event::AutoscaleSync(service));
+            }
+        }
+        for edge in 0..sim.edge_states.len() {
+            if let Some(interval) = sim.edge_states[edge].outliers.as_ref().map(|o| o.interval()) {
+                sim.schedule(interval, Event::OutlierTick(edge));
+            }
+        }
         Ok(sim)
     }
 
@@ -584,13 +661,17 @@ impl Sim {
         let Some(s) = self.services.get(service) else {
             return ServiceLoad::default();
         };
-        let n = s.instances.len() as u32;
+        let n = s.ready;
+        let starting =
+            s.instances.iter().filter(|i| i.state == InstanceState::Starting).count() as u32;
         ServiceLoad {
             busy_workers: s.busy,
             workers: s.workers * n,
             queued: s.queued,
             queue_capacity: s.queue_capacity * n,
             in_flight: s.busy + s.queued,
+            instances: n,
+            starting,
         }
     }
 
@@ -924,6 +1005,12 @@ impl Sim {
                 }
             }
             Event::BulkheadGiveUp(frame) => self.bulkhead_give_up(frame),
+            Event::FaultStarts(i) => self.fault_starts(i),
+            Event::FaultEnds(i) => self.fault_ends(i),
+            Event::CheckHypothesis => self.check_hypothesis(),
+            Event::AutoscaleSync(service) => self.autoscale(service),
+            Event::InstanceReady(service, instance) => self.instance_ready(service, instance),
+            Event::OutlierTick(edge) => self.outlier_tick(edge),
             Event::BreakerTick(edge) => {
                 if let Some(b) = self.edge_states[edge].breaker.as_mut() {
                     b.tick(self.now);
@@ -1091,7 +1178,8 @@ impl Sim {
         c.tries += 1;
         let (root, edge, try_no) = (c.root, c.edge, c.tries);
         let retry = try_no > 1;
-        let kind = FrameKind::Leaf { try_no, job: None, cancelled: false };
+        let instance = self.pick_instance(edge);
+        let kind = FrameKind::Leaf { try_no, instance, job: None, cancelled: false };
         let leaf = self.new_frame(call, depth, parent, kind);
         self.metrics.record(self.now, |m| {
             m.edges[edge].tries += 1;
@@ -1108,7 +1196,7 @@ impl Sim {
         };
         self.roots[root].open += 1;
         let dot = if retry { DotKind::Retry } else { DotKind::FirstTry };
-        self.send(root, edge, dot, Payload::Request { leaf, call, deadline });
+        self.send(root, edge, dot, Payload::Request { leaf, call, instance, deadline });
     }
 
     /// A result comes out of the frame below `parent`: hand it to `parent`,
@@ -1127,8 +1215,9 @@ impl Sim {
         let f = &self.frames[frame];
         let (call, parent, edge) = (f.call, f.parent, f.edge);
         match &f.kind {
-            FrameKind::Leaf { .. } => {
+            &FrameKind::Leaf { instance, .. } => {
                 self.remove_leaf(frame);
+                self.record_outlier(edge, instance, res);
                 self.complete(call, parent, res);
             }
             FrameKind::Timer { .. } => {
@@ -1292,6 +1381,300 @@ impl Sim {
         }
     }
 
+    // ----- chaos ------------------------------------------------------------
+
+    /// Resolves the scenario's faults to services and edges and schedules
+    /// their starts and ends.
+    fn plan_chaos(&mut self) {
+        let chaos = self.scenario.chaos.clone();
+        for (i, spec) in chaos.faults.into_iter().enumerate() {
+            let edge = self.scenario.calls.iter().position(|c| {
+                Some(&c.from) == spec.from.as_ref() && Some(&c.to) == spec.to.as_ref()
+            });
+            let service = spec
+                .service
+                .as_ref()
+                .and_then(|n| self.scenario.services.iter().position(|s| &s.name == n));
+            self.schedule(from_secs(spec.start_s), Event::FaultStarts(i));
+            if let Some(end) = spec.end_s {
+                self.schedule(from_secs(end), Event::FaultEnds(i));
+            }
+            let state = FaultState {
+                spec,
+                service,
+                edge,
+                active: false,
+                cancelled: false,
+                killed: Vec::new(),
+            };
+            self.faults.push(state);
+        }
+        self.hypothesis = chaos.hypothesis;
+    }
+
+    /// The faults active now.
+    fn active_faults(&self) -> impl Iterator<Item = &FaultState> {
+        self.faults.iter().filter(|f| f.active)
+    }
+
+    /// Share of messages lost on an edge, and the latency added to it.
+    fn network_faults(&self, edge: usize) -> (f64, Micros) {
+        let mut kept = 1.0;
+        let mut added = 0;
+        for f in self.active_faults().filter(|f| f.edge == Some(edge)) {
+            match f.spec.kind {
+                FaultKind::NetworkLoss => kept *= 1.0 - f.spec.share.unwrap_or(0.0),
+                FaultKind::Latency => added += from_millis(f.spec.added_ms.unwrap_or(0.0)),
+                _ => {}
+            }
+        }
+        (1.0 - kept, added)
+    }
+
+    /// Extra error probability injected into a service.
+    fn injected_error_rate(&self, service: usize) -> f64 {
+        let kept: f64 = self
+            .active_faults()
+            .filter(|f| f.service == Some(service) && f.spec.kind == FaultKind::Errors)
+            .map(|f| 1.0 - f.spec.rate.unwrap_or(0.0))
+            .product();
+        1.0 - kept
+    }
+
+    /// How many times longer a service's work takes now: CPU stress always,
+    /// a brownout for the share of tries it catches.
+    fn slowdown(&mut self, service: usize) -> f64 {
+        let mut factor = 1.0;
+        let hits: Vec<(FaultKind, f64, f64)> = self
+            .active_faults()
+            .filter(|f| f.service == Some(service))
+            .map(|f| (f.spec.kind, f.spec.share.unwrap_or(0.0), f.spec.factor.unwrap_or(1.0)))
+            .collect();
+        for (kind, share, f) in hits {
+            match kind {
+                FaultKind::CpuStress => factor *= f,
+                FaultKind::Brownout if self.chaos.chance(share) => factor *= f,
+                _ => {}
+            }
+        }
+        factor
+    }
+
+    fn fault_starts(&mut self, i: usize) {
+        let f = &mut self.faults[i];
+        if f.cancelled || f.active {
+            return;
+        }
+        f.active = true;
+        let (service, edge, kind) = (f.service, f.edge, f.spec.kind);
+        if kind == FaultKind::KillInstances {
+            if let Some(service) = service {
+                self.kill_instances(i, service);
+            }
+        }
+        self.metrics.record(self.now, |m| m.chaos.faults_started += 1);
+        self.event(edge, service, PolicyEventKind::FaultStarted { fault: i });
+        if self.hypothesis.is_some() && !self.hypothesis_pending {
+            self.hypothesis_pending = true;
+            let next_second = (self.now / SECOND + 1) * SECOND;
+            self.schedule(next_second, Event::CheckHypothesis);
+        }
+    }
+
+    /// Takes down the fault's instances; the work on them is lost.
+    fn kill_instances(&mut self, i: usize, service: usize) {
+        let count = self.faults[i].spec.count.unwrap_or(0) as usize;
+        let instances = self.services[service].instances.len();
+        let count = if count == 0 { instances } else { count.min(instances) };
+        let killed: Vec<usize> = (0..count).collect();
+        for &instance in &killed {
+            self.services[service].instances[instance].down += 1;
+            // Queued work first, so that no freed worker picks it up.
+            let queued: Vec<JobKey> =
+                self.services[service].instances[instance].queue.iter().copied().collect();
+            for job in queued {
+                self.stop_job(job, true);
+            }
+            let running: Vec<JobKey> = self
+                .jobs
+                .iter()
+                .filter(|(_, j)| j.service == service && j.instance == instance)
+                .map(|(k, _)| k)
+                .collect();
+            for job in running {
+                self.stop_job(job, true);
+            }
+        }
+        self.faults[i].killed = killed;
+    }
+
+    fn fault_ends(&mut self, i: usize) {
+        let f = &mut self.faults[i];
+        if !f.active {
+            return;
+        }
+        f.active = false;
+        let (service, edge, killed) = (f.service, f.edge, std::mem::take(&mut f.killed));
+        if let Some(service) = service {
+            for instance in killed {
+                let inst = &mut self.services[service].instances[instance];
+                inst.down = inst.down.saturating_sub(1);
+            }
+        }
+        self.metrics.record(self.now, |m| m.chaos.faults_ended += 1);
+        self.event(edge, service, PolicyEventKind::FaultEnded { fault: i });
+    }
+
+    /// Once a second while a fault is active: does the steady state hold?
+    fn check_hypothesis(&mut self) {
+        self.hypothesis_pending = false;
+        let Some(h) = self.hypothesis.clone() else { return };
+        let to = self.now / SECOND;
+        let from = to.saturating_sub(h.window_s as u64);
+        let (mut answered, mut finished) = (0, 0);
+        for (_, second) in self.metrics.series().range(from, to) {
+            answered += second.counts.client.answered();
+            finished += second.counts.client.finished();
+        }
+        let rate = if finished > 0 { answered as f64 / finished as f64 } else { 1.0 };
+        if rate < h.min_success_rate {
+            self.metrics.record(self.now, |m| m.chaos.aborted += 1);
+            self.event(None, None, PolicyEventKind::ExperimentAborted { success_rate: rate });
+            for i in 0..self.faults.len() {
+                self.faults[i].cancelled = true;
+                self.fault_ends(i);
+            }
+            return;
+        }
+        if self.faults.iter().any(|f| f.active) {
+            self.hypothesis_pending = true;
+            self.schedule(self.now + SECOND, Event::CheckHypothesis);
+        }
+    }
+
+    // ----- capacity: load balancing, outliers, autoscaling --------------------
+
+    /// The caller's choice of callee instance: round-robin over the ready
+    /// instances its outlier detection has not ejected. If it has ejected
+    /// them all, it ignores ejection rather than send nowhere (as Envoy's
+    /// panic threshold does).
+    fn pick_instance(&mut self, edge: usize) -> usize {
+        let service = self.edges[edge].to;
+        let instances = &self.services[service].instances;
+        let n = instances.len();
+        let state = &mut self.edge_states[edge];
+        let outliers = &state.outliers;
+        let ejected = |i: usize| outliers.as_ref().is_some_and(|o| o.is_ejected(i));
+        let ready = |i: usize| instances[i].state == InstanceState::Ready;
+        let start = state.next_instance;
+        let pick = (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| ready(i) && !ejected(i))
+            .or_else(|| (0..n).map(|k| (start + k) % n).find(|&i| ready(i)))
+            .unwrap_or(start % n.max(1));
+        state.next_instance = pick + 1;
+        pick
+    }
+
+    fn record_outlier(&mut self, edge: usize, instance: usize, res: Res) {
+        let hosts = self.services[self.edges[edge].to].ready as usize;
+        let Some(detector) = self.edge_states[edge].outliers.as_mut() else { return };
+        let is_5xx = matches!(res, Res::Fail(FailureKind::Error | FailureKind::Rejected));
+        if let Some(until) = detector.record(self.now, instance, is_5xx, hosts) {
+            let until_s = crate::time::to_secs(until);
+            self.event(Some(edge), None, PolicyEventKind::InstanceEjected { instance, until_s });
+        }
+    }
+
+    fn outlier_tick(&mut self, edge: usize) {
+        let Some(detector) = self.edge_states[edge].outliers.as_mut() else { return };
+        let back = detector.tick(self.now);
+        let interval = detector.interval();
+        for instance in back {
+            self.event(Some(edge), None, PolicyEventKind::InstanceReturned { instance });
+        }
+        self.schedule(self.now + interval, Event::OutlierTick(edge));
+    }
+
+    /// The autoscaler's look: utilisation over its period against the
+    /// target, and instances started or drained to match.
+    fn autoscale(&mut self, service: usize) {
+        self.account_occupancy(service);
+        let now = self.now;
+        let s = &mut self.services[service];
+        let Some(autoscaler) = s.autoscaler.as_mut() else { return };
+        let utilisation = if s.capacity_since_sync > 0 {
+            s.busy_since_sync as f64 / s.capacity_since_sync as f64
+        } else {
+            0.0
+        };
+        s.busy_since_sync = 0;
+        s.capacity_since_sync = 0;
+        let current = s
+            .instances
+            .iter()
+            .filter(|i| matches!(i.state, InstanceState::Ready | InstanceState::Starting))
+            .count() as u32;
+        let desired = autoscaler.desired(now, current, utilisation);
+        let (period, startup) = (autoscaler.period(), autoscaler.startup());
+        self.schedule(now + period, Event::AutoscaleSync(service));
+        if desired == current {
+            return;
+        }
+        let kind = PolicyEventKind::Scaled { from: current, to: desired, utilisation };
+        self.event(None, Some(service), kind);
+        let s = &mut self.services[service];
+        if desired > current {
+            let mut started = Vec::new();
+            for _ in current..desired {
+                let slot = s.instances.iter().position(|i| i.state == InstanceState::Off);
+                started.push(match slot {
+                    Some(i) => {
+                        s.instances[i].state = InstanceState::Starting;
+                        i
+                    }
+                    None => {
+                        s.instances.push(Instance::new(InstanceState::Starting));
+                        s.instances.len() - 1
+                    }
+                });
+            }
+            for index in started {
+                self.schedule(now + startup, Event::InstanceReady(service, index));
+            }
+            return;
+        }
+        // Scale in: cancel starts first, then drain the newest ready ones.
+        let mut remove = current - desired;
+        for inst in s.instances.iter_mut().rev() {
+            if remove > 0 && inst.state == InstanceState::Starting {
+                inst.state = InstanceState::Off;
+                remove -= 1;
+            }
+        }
+        for inst in s.instances.iter_mut().rev() {
+            if remove > 0 && inst.state == InstanceState::Ready && s.ready > 1 {
+                inst.state = if inst.busy == 0 && inst.queue.is_empty() {
+                    InstanceState::Off
+                } else {
+                    InstanceState::Draining
+                };
+                s.ready -= 1;
+                remove -= 1;
+            }
+        }
+    }
+
+    fn instance_ready(&mut self, service: usize, instance: usize) {
+        if self.services[service].instances[instance].state != InstanceState::Starting {
+            return;
+        }
+        self.account_occupancy(service);
+        let s = &mut self.services[service];
+        s.instances[instance].state = InstanceState::Ready;
+        s.ready += 1;
+    }
+
     // ----- cancellation ----------------------------------------------------
 
     /// Removes a leaf frame, keeping the count of retries under way.
@@ -1364,11 +1747,23 @@ impl Sim {
     /// Stops a job wherever it is: off the queue, off its worker, and its
     /// own calls cancelled in turn.
     fn abort_job(&mut self, job: JobKey) {
+        self.stop_job(job, false);
+    }
+
+    /// Stops a job: cancelled by its caller, or `lost` with its instance.
+    fn stop_job(&mut self, job: JobKey, lost: bool) {
         let Some(j) = self.jobs.get(job) else { return };
         let (service, instance, root) = (j.service, j.instance, j.root);
         let calls = j.calls.clone();
         let queued = matches!(j.state, JobState::Queued);
-        self.metrics.record(self.now, |m| m.services[service].cancelled += 1);
+        self.metrics.record(self.now, |m| {
+            let s = &mut m.services[service];
+            if lost {
+                s.lost += 1;
+            } else {
+                s.cancelled += 1;
+            }
+        });
         if queued {
             self.account_occupancy(service);
             let s = &mut self.services[service];
@@ -1389,7 +1784,16 @@ impl Sim {
     // ----- messages and services ------------------------------------------
 
     fn send(&mut self, root: RootKey, edge: usize, kind: DotKind, payload: Payload) {
-        let arrives = self.now.saturating_add(self.edges[edge].latency);
+        let (loss, added) = self.network_faults(edge);
+        if loss > 0.0 && self.chaos.chance(loss) {
+            // Dropped on the wire: the caller finds out by timing out.
+            self.metrics.record(self.now, |m| m.edges[edge].lost_messages += 1);
+            if matches!(payload, Payload::Request { .. }) {
+                self.roots[root].open -= 1;
+            }
+            return;
+        }
+        let arrives = self.now.saturating_add(self.edges[edge].latency).saturating_add(added);
         let msg =
             self.messages.insert(Message { root, edge, sent: self.now, arrives, kind, payload });
         self.schedule(arrives, Event::Deliver(msg));
@@ -1400,7 +1804,7 @@ impl Sim {
             return;
         };
         match m.payload {
-            Payload::Request { leaf, call, deadline } => {
+            Payload::Request { leaf, call, instance, deadline } => {
                 self.roots[m.root].open -= 1;
                 let cancelled = matches!(
                     self.frames.get(leaf).map(|f| &f.kind),
@@ -1409,7 +1813,7 @@ impl Sim {
                 if cancelled {
                     self.remove_leaf(leaf);
                 } else {
-                    self.receive(m.root, m.edge, leaf, call, deadline);
+                    self.receive(m.root, m.edge, leaf, call, instance, deadline);
                 }
             }
             Payload::Response { leaf, reply } => {
@@ -1430,8 +1834,11 @@ impl Sim {
     /// to the metrics; called before every change of either count.
     fn account_occupancy(&mut self, service: usize) {
         let s = &mut self.services[service];
-        let (counts, since) = ((s.busy, s.queued), s.occupancy_since);
+        let (counts, since) = ((s.busy, s.queued, s.workers * s.ready), s.occupancy_since);
         s.occupancy_since = self.now;
+        let span = self.now - since;
+        s.busy_since_sync += s.busy as u64 * span;
+        s.capacity_since_sync += (s.workers * s.ready) as u64 * span;
         self.metrics.record_occupancy(service, counts, since, self.now);
     }
 
@@ -1453,6 +1860,7 @@ impl Sim {
         edge: usize,
         leaf: FrameKey,
         call: CallKey,
+        instance: usize,
         deadline: Option<Micros>,
     ) {
         let service = self.edges[edge].to;
@@ -1464,10 +1872,14 @@ impl Sim {
         }
 
         let s = &mut self.services[service];
-        let instance = s.next_instance;
-        s.next_instance = (s.next_instance + 1) % s.instances.len();
         let (busy, queued) = (s.instances[instance].busy, s.instances[instance].queue.len() as u32);
         let (workers, capacity) = (s.workers, s.queue_capacity);
+        // A dead instance refuses the connection; one that has gone from
+        // the pool meanwhile (scaled in) refuses it as well.
+        if s.instances[instance].down > 0 || s.instances[instance].state == InstanceState::Off {
+            self.turn_away(root, edge, leaf, ShedCause::InstanceDown);
+            return;
+        }
         if busy >= workers && queued >= capacity {
             self.turn_away(root, edge, leaf, ShedCause::QueueFull);
             return;
@@ -1528,6 +1940,7 @@ impl Sim {
             }
         };
         self.jobs[job].scripted_error = step.map(|st| st.outcome == ScriptOutcome::Error);
+        let ms = ms * self.slowdown(service);
         self.schedule(self.now.saturating_add(from_millis(ms)), Event::WorkDone(job));
     }
 
@@ -1550,10 +1963,15 @@ impl Sim {
                 s.errors.chance(p)
             }
         };
+        // Injected errors draw from the chaos stream, after the service's
+        // own draw, so that a fault does not reshuffle the service's errors.
+        let injected = self.injected_error_rate(service);
+        let failed = failed | (injected > 0.0 && self.chaos.chance(injected));
         if failed {
             self.finish_job(job, Reply::Error);
             return;
         }
+        let s = &self.services[service];
         let calls = s.calls.len();
         match (calls, s.fan_out) {
             (0, _) => self.finish_job(job, Reply::Success { degraded: false }),
@@ -1690,7 +2108,11 @@ impl Sim {
             let s = &mut self.services[service];
             let Some(next) = s.instances[instance].queue.pop_front() else {
                 s.busy -= 1;
-                s.instances[instance].busy -= 1;
+                let inst = &mut s.instances[instance];
+                inst.busy -= 1;
+                if inst.busy == 0 && inst.state == InstanceState::Draining {
+                    inst.state = InstanceState::Off;
+                }
                 return;
             };
             s.queued -= 1;

@@ -131,6 +131,9 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
             );
         }
         c.range(at("error_rate"), s.error_rate, 0.0, 1.0, "(a probability)");
+        if let Some(autoscale) = &s.autoscale {
+            autoscale.validate(&at("autoscale"), &mut c.problems);
+        }
         if let Some(ms) = s.shed_after_queue_ms {
             c.range(at("shed_after_queue_ms"), ms, 0.0, limits::MAX_MS, "ms");
         }
@@ -213,10 +216,14 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         if let Some(budget) = &call.retry_budget {
             budget.validate(&format!("{field}.retry_budget"), &mut c.problems);
         }
+        if let Some(outliers) = &call.outlier_detection {
+            outliers.validate(&format!("{field}.outlier_detection"), &mut c.problems);
+        }
     }
     if client_calls != 1 {
         c.fail("calls", format!("{client_calls} calls start at \"{CLIENT}\": exactly one must, to say where the load enters"));
     }
+    scenario.chaos.validate(&scenario.services, &scenario.calls, &mut c.problems);
     if let Some(cycle) = find_cycle(scenario, &names) {
         c.fail(
             "calls",

@@ -1,13 +1,14 @@
 //! Scenario files: broken files get every problem, at the right line and
 //! column; the presets read, validate and run; defaults are as documented.
 
+use brownout_sim::policy::{BackoffKind, BreakerState, Jitter};
 use brownout_sim::scenario::{
     Arrivals, FailureKind, FanOut, Layer, PolicyLocation, RateChange, ScriptOutcome, ScriptStep,
 };
-use brownout_sim::time::SECOND;
+use brownout_sim::time::{from_secs, MILLISECOND, SECOND};
 use brownout_sim::{
-    parse_scenario, preset, CallSpec, FileProblem, Load, Scenario, ServiceSpec, ServiceTime, Sim,
-    CLIENT, PRESETS,
+    parse_scenario, preset, CallSpec, FileProblem, Load, PolicyEventKind, Scenario, ServiceSpec,
+    ServiceTime, Sim, CLIENT, PRESETS,
 };
 
 /// The problems of a file that must not read.
@@ -63,6 +64,7 @@ fn a_minimal_file_gets_the_documented_defaults() {
             fan_out: FanOut::Sequential,
             script: Vec::new(),
             shed_after_queue_ms: None,
+            autoscale: None,
         }],
         calls: vec![CallSpec {
             from: CLIENT.into(),
@@ -85,7 +87,9 @@ fn a_minimal_file_gets_the_documented_defaults() {
             propagate_deadline: false,
             cancel_on_give_up: false,
             location: PolicyLocation::App,
+            outlier_detection: None,
         }],
+        chaos: Default::default(),
     };
     assert_eq!(scenario, expected);
 }
@@ -178,6 +182,7 @@ to = "right"
         },
         services: vec![front, left, right],
         calls: vec![entry, CallSpec::between("front", "left"), CallSpec::between("front", "right")],
+        chaos: Default::default(),
     };
     assert_eq!(scenario, expected);
 }
@@ -385,7 +390,7 @@ fn the_retry_chain_file_is_the_built_in_scenario() {
 
 #[test]
 fn every_preset_reads_validates_and_runs() {
-    assert!(PRESETS.len() >= 5);
+    assert!(PRESETS.len() >= 10);
     for preset in PRESETS {
         let scenario =
             parse_scenario(preset.toml).unwrap_or_else(|e| panic!("{}:\n{e}", preset.id));
@@ -393,8 +398,29 @@ fn every_preset_reads_validates_and_runs() {
         brownout_sim::validate(&scenario).unwrap();
         let mut sim = Sim::new(scenario).unwrap();
         sim.advance_to(10 * SECOND);
+        assert!(sim.metrics().totals().client.requests > 0, "{} sends requests", preset.id);
     }
     assert_eq!(preset("no-such-preset"), None);
+}
+
+/// Every file in `scenarios/` ships as a preset under its own name, once,
+/// and every preset is a file there: a new file cannot be forgotten.
+#[test]
+fn every_scenario_file_is_a_preset() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the scenarios directory")
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter_map(|name| name.strip_suffix(".toml").map(str::to_string))
+        .collect();
+    files.sort();
+    let mut ids: Vec<String> = PRESETS.iter().map(|p| p.id.to_string()).collect();
+    ids.sort();
+    assert_eq!(ids, files);
+    for preset in PRESETS {
+        let on_disk = std::fs::read_to_string(dir.join(format!("{}.toml", preset.id))).unwrap();
+        assert_eq!(preset.toml, on_disk, "{} is compiled from its file", preset.id);
+    }
 }
 
 #[test]
@@ -413,6 +439,171 @@ fn the_presets_show_what_their_names_say() {
     assert_eq!((mm1.services.len(), mm1.services[0].workers), (1, 1));
     let utilisation = mm1.load.rate_per_sec * mm1.services[0].service_time.mean_ms() / 1_000.0;
     assert!((utilisation - 0.8).abs() < 1e-12);
+}
+
+/// A preset run for its whole `duration_s`.
+fn run_preset(id: &str) -> Sim {
+    let scenario = preset(id).unwrap_or_else(|| panic!("no preset {id}"));
+    let end = from_secs(scenario.duration_s);
+    let mut sim = Sim::new(scenario).unwrap();
+    sim.advance_to(end);
+    sim
+}
+
+/// The index of the call from `from` to `to` in a running scenario.
+fn edge_index(sim: &Sim, from: &str, to: &str) -> usize {
+    sim.scenario()
+        .calls
+        .iter()
+        .position(|call| call.from == from && call.to == to)
+        .unwrap_or_else(|| panic!("no call from {from} to {to}"))
+}
+
+/// The policy events of one edge, oldest first.
+fn edge_events(sim: &Sim, edge: usize) -> Vec<PolicyEventKind> {
+    sim.metrics().events().filter(|e| e.edge == Some(edge)).map(|e| e.kind).collect()
+}
+
+#[test]
+fn the_breaker_preset_trips_waits_probes_and_closes() {
+    let sim = run_preset("circuit-breaker");
+    let edge = edge_index(&sim, "shop", "pricing");
+    let moves: Vec<(BreakerState, BreakerState)> = edge_events(&sim, edge)
+        .into_iter()
+        .filter_map(|kind| match kind {
+            PolicyEventKind::Breaker { from, to, .. } => Some((from, to)),
+            _ => None,
+        })
+        .collect();
+    use BreakerState::{Closed, HalfOpen, Open};
+    // The first cycle goes all the way round: tripped, waited, probed, closed.
+    assert_eq!(moves[..3], [(Closed, Open), (Open, HalfOpen), (HalfOpen, Closed)], "{moves:?}");
+    // At 50 % errors, exactly the threshold, it keeps cycling, and some trial
+    // rounds open it again.
+    assert!(moves.len() >= 12, "{moves:?}");
+    assert!(moves.contains(&(HalfOpen, Open)), "{moves:?}");
+    // While open it refuses calls instead of sending them: pricing sees a
+    // fraction of shop's calls.
+    let report = sim.report();
+    let refused = edge_events(&sim, edge)
+        .iter()
+        .filter(|kind| matches!(kind, PolicyEventKind::BreakerRejected))
+        .count() as u64;
+    assert!(refused > report.client.requests / 2, "{refused} refused");
+    assert!(report.services[1].attempts * 4 < report.services[0].attempts, "{report:?}");
+}
+
+#[test]
+fn the_bulkhead_preset_keeps_the_pool_free_and_every_request_answered() {
+    let with = run_preset("bulkheads");
+    let report = with.report();
+    let search = edge_index(&with, "api", "search");
+    let client = &report.client;
+    assert!(client.degraded > 1_000 && client.successes > 300, "{client:?}");
+    assert_eq!((client.errors, client.timeouts, client.rejections), (0, 0, 0), "{client:?}");
+    assert!(report.services[0].utilisation < 0.6, "{:?}", report.services[0]);
+    let full = edge_events(&with, search)
+        .iter()
+        .filter(|kind| matches!(kind, PolicyEventKind::BulkheadFull))
+        .count() as u64;
+    assert_eq!(full, report.edges[search].fallbacks);
+    assert_eq!(full, client.degraded);
+
+    // The same scenario without a cap on search fills api's pool, and most
+    // requests are turned away or time out.
+    let mut scenario = preset("bulkheads").unwrap();
+    scenario.calls[search].bulkhead = None;
+    let end = from_secs(scenario.duration_s);
+    let mut without = Sim::new(scenario).unwrap();
+    without.advance_to(end);
+    let bare = without.report();
+    assert!(bare.services[0].utilisation > 0.95, "{:?}", bare.services[0]);
+    let lost = bare.client.rejections + bare.client.timeouts;
+    assert!(lost > bare.client.requests / 2, "{:?}", bare.client);
+    assert!(bare.client.answered_rate.unwrap() < 0.5, "{:?}", bare.client);
+}
+
+#[test]
+fn the_degradation_preset_degrades_on_enriching_failures_and_fails_only_on_critical_ones() {
+    let sim = run_preset("degradation");
+    let report = sim.report();
+    let client = &report.client;
+    assert!(client.degraded > 500, "{client:?}");
+    assert!(client.successes > client.degraded, "{client:?}");
+    assert!(client.answered_rate.unwrap() > 0.99, "{client:?}");
+    let mut critical_failures = 0;
+    for (i, call) in sim.scenario().calls.iter().enumerate() {
+        if call.from != "page" {
+            continue;
+        }
+        let edge = &report.edges[i];
+        if call.critical {
+            assert_eq!(edge.fallbacks, 0, "{} has no fallback", call.to);
+            critical_failures += edge.failed_calls;
+        } else {
+            assert!(edge.failed_calls > 100, "{} is flaky: {edge:?}", call.to);
+            assert_eq!(
+                edge.fallbacks, edge.failed_calls,
+                "every failure of {} falls back",
+                call.to
+            );
+        }
+    }
+    // No page failed because of an enriching call: each error is a failed
+    // critical call.
+    assert!(client.errors > 0, "the critical catalogue fails now and then");
+    assert!(client.errors <= critical_failures, "{client:?}, {critical_failures}");
+    assert_eq!(report.edges[0].failed_calls, client.errors);
+}
+
+/// Requests that failed and the most retries sent in any 20 ms, for the
+/// backoff preset with the given jitter.
+fn burst(jitter: Jitter) -> (u64, usize) {
+    let mut scenario = preset("backoff-jitter").unwrap();
+    let edge = scenario.calls.iter().position(|c| c.from == "api").unwrap();
+    scenario.calls[edge].backoff.as_mut().unwrap().jitter = jitter;
+    let end = from_secs(scenario.duration_s);
+    let mut sim = Sim::new(scenario).unwrap();
+    sim.advance_to(end);
+    let mut slots = std::collections::HashMap::new();
+    for event in sim.metrics().events() {
+        if event.edge == Some(edge) && matches!(event.kind, PolicyEventKind::Retry { .. }) {
+            *slots.entry(event.at_us / (20 * MILLISECOND)).or_insert(0) += 1;
+        }
+    }
+    (sim.report().client.errors, slots.values().copied().max().unwrap_or(0))
+}
+
+#[test]
+fn the_backoff_preset_spreads_retries_that_no_jitter_bunches() {
+    let scenario = preset("backoff-jitter").unwrap();
+    let backoff = scenario.calls[1].backoff.as_ref().unwrap();
+    assert_eq!((backoff.kind, backoff.jitter), (BackoffKind::Exponential, Jitter::Full));
+    let (failed_full, peak_full) = burst(Jitter::Full);
+    let (failed_none, peak_none) = burst(Jitter::None);
+    assert!(failed_full > 0, "the burst is a real one");
+    assert!(3 * failed_full < failed_none, "full jitter {failed_full}, none {failed_none}");
+    assert!(peak_full * 3 < peak_none * 2, "full jitter {peak_full}, none {peak_none}");
+}
+
+#[test]
+fn the_budget_preset_stops_the_retry_storm() {
+    let sim = run_preset("retry-budget");
+    let report = sim.report();
+    let payments = sim.scenario().services.iter().position(|s| s.name == "payments").unwrap();
+    // Without budgets, 3 tries at each of 3 hops: 27 attempts at payments.
+    let amplification = report.services[payments].amplification.unwrap();
+    assert!(amplification < 1.1, "{amplification}");
+    for (i, edge) in report.edges.iter().enumerate() {
+        // A full bucket of 10 tokens pays for 4 retries; then it stays below
+        // half, since nothing succeeds.
+        assert_eq!(edge.retries, 4, "{edge:?}");
+        let exhausted = edge_events(&sim, i)
+            .iter()
+            .filter(|kind| matches!(kind, PolicyEventKind::BudgetExhausted))
+            .count();
+        assert!(exhausted > 500, "{exhausted}");
+    }
 }
 
 /// The fenced blocks of a Markdown text with their language, in order.

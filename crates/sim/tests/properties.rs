@@ -3,6 +3,8 @@
 //! add up to the totals, and the same seed gives the same report.
 
 use brownout_sim::bulkhead::BulkheadConfig;
+use brownout_sim::capacity::{AutoscaleConfig, OutlierConfig};
+use brownout_sim::chaos::{Chaos, Fault, FaultKind, Hypothesis};
 use brownout_sim::policy::backoff::{BackoffConfig, BackoffKind, Jitter};
 use brownout_sim::policy::breaker::{BreakerConfig, SlidingWindowType};
 use brownout_sim::policy::budget::RetryBudgetConfig;
@@ -32,9 +34,28 @@ fn script() -> impl Strategy<Value = Vec<ScriptStep>> {
 
 fn service(index: usize) -> impl Strategy<Value = ServiceSpec> {
     let shed = proptest::option::of(0.0..300.0);
-    (1u32..3, 1u32..8, 0u32..20, service_time(), 0.0..=1.0, any::<bool>(), script(), shed).prop_map(
-        move |(instances, workers, queue, service_time, error_rate, parallel, script, shed)| {
+    let autoscale =
+        proptest::option::of((0.1..1.0, 0.5..5.0, 0.0..3.0, 1u32..4, 0.0..20.0).prop_map(
+            |(target, period, startup, max, window)| AutoscaleConfig {
+                target_utilisation: target,
+                sync_period_s: period,
+                startup_s: startup,
+                min_instances: 1,
+                max_instances: max,
+                scale_down_stabilisation_s: window,
+                tolerance: 0.1,
+            },
+        ));
+    let shape = (1u32..3, 1u32..8, 0u32..20, service_time(), 0.0..=1.0, any::<bool>());
+    (shape, script(), shed, autoscale).prop_map(
+        move |(
+            (instances, workers, queue, service_time, error_rate, parallel),
+            script,
+            shed,
+            autoscale,
+        )| {
             ServiceSpec {
+                autoscale,
                 shed_after_queue_ms: shed,
                 instances,
                 workers,
@@ -130,7 +151,20 @@ fn call(from: String, to: String) -> impl Strategy<Value = CallSpec> {
         FailureKind::BulkheadFull,
         FailureKind::BreakerOpen,
     ];
+    let outliers =
+        proptest::option::of((1u32..6, 10.0..2_000.0, 10.0..3_000.0, 0.0..100.0).prop_map(
+            |(consecutive_5xx, interval_ms, base_ejection_ms, max_ejection_percent)| {
+                OutlierConfig {
+                    consecutive_5xx,
+                    interval_ms,
+                    base_ejection_ms,
+                    max_ejection_ms: base_ejection_ms * 4.0,
+                    max_ejection_percent,
+                }
+            },
+        ));
     let flags = (
+        outliers,
         proptest::option::of(100.0..3_000.0),
         any::<[bool; 5]>(),
         proptest::option::of(any::<bool>()),
@@ -139,7 +173,7 @@ fn call(from: String, to: String) -> impl Strategy<Value = CallSpec> {
     (basics, policies, flags).prop_map(move |(basics, policies, flags)| {
         let (latency_ms, timeout_ms, retries, backoff_ms) = basics;
         let (breaker, bulkhead, retry_budget, backoff, order) = policies;
-        let (deadline_ms, switches, fallback, retry_on) = flags;
+        let (outlier_detection, deadline_ms, switches, fallback, retry_on) = flags;
         let [critical, idempotent, retry_non_idempotent, propagate, cancel] = switches;
         CallSpec {
             latency_ms,
@@ -159,6 +193,7 @@ fn call(from: String, to: String) -> impl Strategy<Value = CallSpec> {
             fallback,
             propagate_deadline: propagate,
             cancel_on_give_up: cancel,
+            outlier_detection,
             ..CallSpec::between(&from, &to)
         }
     })
@@ -183,10 +218,12 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 }
             }
             let changes = proptest::collection::vec((0.0..15.0, 0.0..150.0, 0.0..5.0), 0..3);
-            (Just(services), calls, 0.0..150.0, any::<bool>(), changes, any::<u64>())
+            let rest = (0.0..150.0, any::<bool>(), changes, any::<u64>(), faults());
+            (Just(services), calls, rest)
         })
-        .prop_map(|(services, calls, rate, constant, mut changes, seed)| {
+        .prop_map(|(services, calls, (rate, constant, mut changes, seed, faults))| {
             changes.sort_by(|a: &(f64, f64, f64), b| a.0.total_cmp(&b.0));
+            let chaos = chaos(faults, &services, &calls);
             Scenario {
                 name: "random".into(),
                 description: String::new(),
@@ -206,8 +243,87 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 },
                 services,
                 calls,
+                chaos,
             }
         })
+}
+
+/// Raw draws for up to three faults: kind, target, start, length, and two
+/// parameters in [0, 1) scaled to each kind's range.
+type RawFault = (usize, usize, f64, f64, f64, f64);
+
+fn faults() -> impl Strategy<Value = (Vec<RawFault>, Option<(f64, u32)>)> {
+    let fault = (0usize..6, any::<usize>(), 0.0..15.0, 0.5..10.0, 0.0..1.0, 0.0..1.0);
+    let hypothesis = proptest::option::of((0.0..1.0, 1u32..6));
+    (proptest::collection::vec(fault, 0..3), hypothesis)
+}
+
+fn chaos(
+    (raw, hypothesis): (Vec<RawFault>, Option<(f64, u32)>),
+    services: &[ServiceSpec],
+    calls: &[CallSpec],
+) -> Chaos {
+    let faults = raw
+        .into_iter()
+        .map(|(kind, target, start_s, length, a, b)| {
+            let service = &services[target % services.len()];
+            let call = &calls[target % calls.len()];
+            let mut f = Fault {
+                kind: FaultKind::Errors,
+                start_s,
+                end_s: Some(start_s + length),
+                service: None,
+                from: None,
+                to: None,
+                count: None,
+                share: None,
+                added_ms: None,
+                factor: None,
+                rate: None,
+            };
+            let on_service = |f: &mut Fault| f.service = Some(service.name.clone());
+            let on_call = |f: &mut Fault| {
+                f.from = Some(call.from.clone());
+                f.to = Some(call.to.clone());
+            };
+            match kind {
+                0 => {
+                    f.kind = FaultKind::KillInstances;
+                    on_service(&mut f);
+                    f.count = Some((a * (service.instances + 1) as f64) as u32);
+                }
+                1 => {
+                    f.kind = FaultKind::NetworkLoss;
+                    on_call(&mut f);
+                    f.share = Some(a);
+                }
+                2 => {
+                    f.kind = FaultKind::Latency;
+                    on_call(&mut f);
+                    f.added_ms = Some(a * 500.0);
+                }
+                3 => {
+                    f.kind = FaultKind::CpuStress;
+                    on_service(&mut f);
+                    f.factor = Some(1.0 + a * 9.0);
+                }
+                4 => {
+                    on_service(&mut f);
+                    f.rate = Some(a);
+                }
+                _ => {
+                    f.kind = FaultKind::Brownout;
+                    on_service(&mut f);
+                    f.share = Some(a);
+                    f.factor = Some(1.0 + b * 20.0);
+                }
+            }
+            f
+        })
+        .collect();
+    let hypothesis =
+        hypothesis.map(|(min_success_rate, window_s)| Hypothesis { min_success_rate, window_s });
+    Chaos { faults, hypothesis }
 }
 
 proptest! {
@@ -238,6 +354,7 @@ proptest! {
             client: Default::default(),
             services: vec![Default::default(); totals.services.len()],
             edges: vec![Default::default(); totals.edges.len()],
+            chaos: Default::default(),
         };
         for t in 0..20 {
             let second = sim.second_report(t).expect("every second is kept");
@@ -245,6 +362,7 @@ proptest! {
                 client: second.client,
                 services: second.services.iter().map(|s| s.counts).collect(),
                 edges: second.edges.clone(),
+                chaos: second.chaos,
             };
             sum.add(&counts);
         }

@@ -30,6 +30,7 @@ fn mmc(workers: u32, utilisation: f64, seed: u64) -> Scenario {
             timeout_ms: 86_400_000.0,
             ..CallSpec::between(CLIENT, "server")
         }],
+        chaos: Default::default(),
     }
 }
 
