@@ -137,13 +137,30 @@ fn no_retries_without_errors() {
 
 #[test]
 fn measured_attempts_match_expectation_below_certain_failure() {
-    // With p = 0.5 and two retries per hop, the bottom expects
-    // (1 − 0.5^27) / 0.5 ≈ 2 attempts per request.
-    let sim = run_and_drain(roomy_chain(0.5, 2), 2_000);
-    let totals = sim.metrics().totals();
-    let per_request = totals.services[PAYMENTS].attempts as f64 / totals.client.requests as f64;
-    let expected = brownout_sim::theory::expected_attempts(0.5, 3, 3);
-    assert!((per_request / expected - 1.0).abs() < 0.02, "{per_request} vs {expected}");
+    // Tries per hop n = 3 over d = 3 hops, payments failing with p. A try
+    // at depth j fails only if everything below it fails: with probability
+    // f_j = p^(n^(d − j)). Hop j then makes (1 − f_j^n) / (1 − f_j) tries
+    // on average per call, and the attempts at depth k are the product of
+    // those means over hops 1..k.
+    let (n, d) = (3i32, 3i32);
+    for p in [0.3, 0.5, 0.8] {
+        let sim = run_and_drain(roomy_chain(p, 2), 2_000);
+        let totals = sim.metrics().totals();
+        let requests = totals.client.requests as f64;
+        let mut expected = 1.0;
+        for k in 1..=d {
+            let f = p.powi(n.pow((d - k) as u32));
+            expected *= (1.0 - f.powi(n)) / (1.0 - f);
+            let measured = totals.services[(k - 1) as usize].attempts as f64 / requests;
+            assert!(
+                (measured / expected - 1.0).abs() < 0.02,
+                "p = {p}, depth {k}: {measured} vs {expected}"
+            );
+        }
+        // The bottom agrees with the closed form too.
+        let closed = brownout_sim::theory::expected_attempts(p, 3, 3);
+        assert!((expected / closed - 1.0).abs() < 1e-9);
+    }
 }
 
 #[test]
