@@ -2,7 +2,32 @@
 //! few times a second. The page renders these, never the simulation itself,
 //! so that Yew re-renders at the figures' pace and not at the frame rate.
 
+use brownout_sim::policy::breaker::BreakerState;
 use brownout_sim::{theory, time, Sim};
+
+use crate::events::{self, EventLog, What};
+use crate::policies;
+
+/// Shares of how answered requests or tries ended, each between 0 and 1;
+/// `None` before any ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shares {
+    /// Full answers.
+    pub ok: f64,
+    /// Valid answers with parts from fallbacks.
+    pub degraded: f64,
+    pub failed: f64,
+}
+
+impl Shares {
+    fn of(ok: u64, degraded: u64, failed: u64) -> Option<Shares> {
+        let all = ok + degraded + failed;
+        (all > 0).then(|| {
+            let share = |n: u64| n as f64 / all as f64;
+            Shares { ok: share(ok), degraded: share(degraded), failed: share(failed) }
+        })
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServiceRow {
@@ -10,20 +35,50 @@ pub struct ServiceRow {
     pub attempts_per_sec: f64,
     /// Attempts per client request; `None` until a request has settled.
     pub amplification: Option<f64>,
-    /// Share of answered tries that failed (error or rejected); `None`
-    /// before any was answered.
-    pub failed_share: Option<f64>,
+    /// How answered tries ended: failed means an error or a rejection.
+    pub shares: Option<Shares>,
+    /// Tries served after their caller had given up, per second: work
+    /// nobody will read.
+    pub orphaned_per_sec: f64,
     pub busy_workers: u32,
     pub workers: u32,
     pub queued: u32,
     pub queue_capacity: u32,
 }
 
+/// The live state of the policies the page's knobs put on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyFigures {
+    /// The breaker on the policy edge, if it has one.
+    pub breaker: Option<BreakerState>,
+    /// The failure rate that breaker computes now, in per cent; `None`
+    /// below its minimum number of calls.
+    pub failure_rate: Option<f64>,
+    /// Calls the breaker has refused so far.
+    pub breaker_refused: u64,
+    /// Tokens left in each edge's retry budget, in edge order; empty
+    /// without budgets.
+    pub budget_tokens: Vec<f64>,
+}
+
+/// One line of the event list, ready to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventLine {
+    /// "12.3 s" or "12.3–15.0 s".
+    pub when: String,
+    pub edge: String,
+    pub what: String,
+    pub cause: String,
+    /// A class naming the kind of line, for its colour mark.
+    pub class: &'static str,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figures {
     pub sim_seconds: f64,
     pub requests_per_sec: f64,
-    pub success_share: Option<f64>,
+    /// How the client's requests ended, over the last few seconds.
+    pub client: Option<Shares>,
     pub services: Vec<ServiceRow>,
     /// Tries per hop on every edge (retries + 1).
     pub tries: u32,
@@ -34,12 +89,15 @@ pub struct Figures {
     /// Attempts per request the retry policy alone predicts at the last
     /// service.
     pub predicted: f64,
+    pub policies: PolicyFigures,
+    /// The event list, newest first.
+    pub events: Vec<EventLine>,
     /// True when the simulation could not keep up with the chosen speed.
     pub lagging: bool,
 }
 
 impl Figures {
-    pub fn read(sim: &Sim, lagging: bool) -> Figures {
+    pub fn read(sim: &Sim, log: &EventLog, lagging: bool) -> Figures {
         let (rates, seconds) = sim.metrics().recent_rates(sim.now());
         let per_sec = |n: u64| {
             if seconds > 0.0 {
@@ -49,7 +107,6 @@ impl Figures {
             }
         };
         let client = rates.client;
-        let answered = client.finished();
         let services = sim
             .scenario()
             .services
@@ -57,14 +114,17 @@ impl Figures {
             .enumerate()
             .map(|(i, spec)| {
                 let c = rates.services[i];
-                let answered = c.successes + c.errors + c.rejections.total();
                 let load = sim.service_load(i);
                 ServiceRow {
                     name: spec.name.clone(),
                     attempts_per_sec: per_sec(c.attempts),
                     amplification: sim.measured_amplification(i),
-                    failed_share: (answered > 0)
-                        .then(|| (c.errors + c.rejections.total()) as f64 / answered as f64),
+                    shares: Shares::of(
+                        c.successes.saturating_sub(c.degraded),
+                        c.degraded,
+                        c.errors + c.rejections.total(),
+                    ),
+                    orphaned_per_sec: per_sec(c.orphaned),
                     busy_workers: load.busy_workers,
                     workers: load.workers,
                     queued: load.queued,
@@ -79,13 +139,69 @@ impl Figures {
         Figures {
             sim_seconds: time::to_secs(sim.now()),
             requests_per_sec: per_sec(client.requests),
-            success_share: (answered > 0).then(|| client.successes as f64 / answered as f64),
+            client: Shares::of(client.successes, client.degraded, client.failed()),
             services,
             tries,
             hops,
             error_rate,
             predicted: theory::expected_attempts(error_rate, tries, hops),
+            policies: PolicyFigures::read(sim),
+            events: log.lines().map(|line| EventLine::of(sim, line)).collect(),
             lagging,
+        }
+    }
+}
+
+impl PolicyFigures {
+    fn read(sim: &Sim) -> PolicyFigures {
+        let edge = sim.edge_policies(policies::policy_edge(sim));
+        PolicyFigures {
+            breaker: edge.and_then(|p| p.breaker),
+            failure_rate: edge.and_then(|p| p.failure_rate),
+            breaker_refused: edge
+                .and_then(|p| p.breaker_counters)
+                .map_or(0, |counters| counters.not_permitted),
+            budget_tokens: (0..sim.edges().len())
+                .filter_map(|e| sim.edge_policies(e).and_then(|p| p.budget_tokens))
+                .collect(),
+        }
+    }
+}
+
+impl EventLine {
+    fn of(sim: &Sim, line: &events::Line) -> EventLine {
+        let at = time::to_secs(line.at);
+        let edge = policies::edge_name(sim, line.edge);
+        match line.what {
+            What::Breaker { from, to, failure_rate } => EventLine {
+                when: format!("{at:.1} s"),
+                edge,
+                what: format!("breaker {} → {}", events::state_name(from), events::state_name(to)),
+                cause: events::transition_cause(from, to, failure_rate),
+                class: match to {
+                    BreakerState::Closed => "closed",
+                    BreakerState::Open => "open",
+                    BreakerState::HalfOpen => "half-open",
+                },
+            },
+            What::BudgetExhausted { refused, until } => {
+                let until = time::to_secs(until);
+                let retries = if refused == 1 { "retry" } else { "retries" };
+                EventLine {
+                    // A run within one tenth of a second reads as one time.
+                    when: match (format!("{at:.1}"), format!("{until:.1}")) {
+                        (from, to) if from == to => format!("{from} s"),
+                        (from, to) => format!("{from}–{to} s"),
+                    },
+                    edge,
+                    what: "retry budget exhausted".into(),
+                    cause: format!(
+                        "{refused} {retries} refused: {} tokens or fewer",
+                        policies::BUDGET_MAX_TOKENS / 2.0
+                    ),
+                    class: "budget",
+                }
+            }
         }
     }
 }

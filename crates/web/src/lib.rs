@@ -3,9 +3,10 @@
 //! The Brownout page. It owns a [`Sim`] and animates it:
 //!
 //! ```text
-//!  sliders ─► Msg ─► sim.set_*(..)           (live, no reload)
+//!  sliders, policy knobs ─► Msg ─► sim.set_*(..)     (live, no reload)
 //!  requestAnimationFrame ─► advance by real elapsed time × speed
-//!                        ─► paint the canvas (nodes, edges, dots)
+//!                        ─► read new policy events into the EventLog
+//!                        ─► paint the canvas (nodes, edges, dots, badge)
 //!                        ─► every 250 ms: Figures ─► Yew re-renders panels
 //! ```
 //!
@@ -15,8 +16,10 @@
 
 mod animation;
 mod diagram;
+mod events;
 mod figures;
 mod palette;
+mod policies;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -29,8 +32,9 @@ use yew::prelude::*;
 
 pub use animation::running_loops;
 use animation::AnimationLoop;
-use diagram::Painter;
-use figures::{percent, times, Figures};
+use diagram::{Badge, Painter};
+use events::EventLog;
+use figures::{percent, times, Figures, Shares};
 
 /// Longest stretch of real time one frame may simulate. After a hidden tab
 /// or a stall the browser reports a long gap between frames; simulating all
@@ -65,6 +69,12 @@ pub enum Msg {
     Retries(String),
     Load(String),
     Speed(String),
+    /// The per-try timeout of the policy edge, in milliseconds.
+    Timeout(String),
+    Breaker(bool),
+    Budget(bool),
+    /// A value of the backoff select.
+    Backoff(String),
     TogglePlay,
     Restart,
     Figures(Figures),
@@ -74,6 +84,9 @@ pub struct App {
     sim: Rc<RefCell<Sim>>,
     playback: Rc<Cell<Playback>>,
     canvas: NodeRef,
+    /// Breaker transitions and budget refusals, read by the animation loop
+    /// each frame and shown by the badge and the event list.
+    log: Rc<RefCell<EventLog>>,
     animation: Option<AnimationLoop>,
     figures: Figures,
     /// The last refused input, shown until the next accepted one.
@@ -89,8 +102,10 @@ impl App {
         let sim = self.sim.clone();
         let playback = self.playback.clone();
         let canvas = self.canvas.clone();
+        let log = self.log.clone();
         let figures = ctx.link().callback(Msg::Figures);
         let mut painter = Painter::default();
+        let mut shown_badge: Option<Badge> = None;
         let mut last_frame: Option<f64> = None;
         let mut last_figures = f64::NEG_INFINITY;
         let mut lagging = false;
@@ -104,14 +119,20 @@ impl App {
                 let target = sim.now().saturating_add(step);
                 lagging = sim.advance_to_within(target, EVENTS_PER_FRAME) == Progress::OutOfBudget;
             }
+            let mut log = log.borrow_mut();
+            log.update(&sim);
             if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
                 if let Some((ctx2d, w, h)) = prepare(&canvas) {
-                    painter.paint(&ctx2d, &sim, w, h);
+                    painter.paint(&ctx2d, &sim, &log, (w, h), now_ms);
+                }
+                if painter.badge() != shown_badge {
+                    shown_badge = painter.badge();
+                    describe_badge(&canvas, shown_badge);
                 }
             }
             if now_ms - last_figures >= FIGURES_EVERY_MS {
                 last_figures = now_ms;
-                figures.emit(Figures::read(&sim, lagging));
+                figures.emit(Figures::read(&sim, &log, lagging));
             }
         }));
     }
@@ -134,6 +155,24 @@ fn prepare(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64,
     let ctx = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
     ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok()?;
     Some((ctx, w, h))
+}
+
+/// Writes what the badge shows onto the canvas element, as `data-badge`
+/// (the state) and `data-badge-box` (x, y, width, height in CSS pixels):
+/// the canvas's pixels are opaque to tests and tools, its attributes are
+/// not. Called only when the badge changes.
+fn describe_badge(canvas: &HtmlCanvasElement, badge: Option<Badge>) {
+    match badge {
+        Some(b) => {
+            let _ = canvas.set_attribute("data-badge", events::state_name(b.state));
+            let rect = format!("{:.0} {:.0} {:.0} {:.0}", b.x, b.y, b.w, b.h);
+            let _ = canvas.set_attribute("data-badge-box", &rect);
+        }
+        None => {
+            let _ = canvas.remove_attribute("data-badge");
+            let _ = canvas.remove_attribute("data-badge-box");
+        }
+    }
 }
 
 /// Parses a slider's value, refusing what is not a number within range.
@@ -162,11 +201,13 @@ impl Component for App {
 
     fn create(_ctx: &Context<Self>) -> Self {
         let sim = new_sim();
-        let figures = Figures::read(&sim, false);
+        let log = EventLog::default();
+        let figures = Figures::read(&sim, &log, false);
         App {
             sim: Rc::new(RefCell::new(sim)),
             playback: Rc::new(Cell::new(Playback { playing: true, speed: DEFAULT_SPEED })),
             canvas: NodeRef::default(),
+            log: Rc::new(RefCell::new(log)),
             animation: None,
             figures,
             notice: None,
@@ -195,6 +236,25 @@ impl Component for App {
                     self.playback.set(Playback { speed, ..p });
                 })
             }
+            Msg::Timeout(v) => {
+                parse_in(&v, "timeout", policies::TIMEOUT_MIN_MS, policies::TIMEOUT_MAX_MS)
+                    .and_then(|ms| {
+                        policies::set_timeout(&mut self.sim.borrow_mut(), ms)
+                            .map_err(|e| e.to_string())
+                    })
+            }
+            Msg::Breaker(on) => {
+                let mut sim = self.sim.borrow_mut();
+                // A new breaker starts closed: the badge must not explain it
+                // with its predecessor's last transition.
+                self.log.borrow_mut().forget_breaker(policies::policy_edge(&sim));
+                policies::set_breaker(&mut sim, on).map_err(|e| e.to_string())
+            }
+            Msg::Budget(on) => {
+                policies::set_budget(&mut self.sim.borrow_mut(), on).map_err(|e| e.to_string())
+            }
+            Msg::Backoff(choice) => policies::set_backoff(&mut self.sim.borrow_mut(), &choice)
+                .map_err(|e| e.to_string()),
             Msg::TogglePlay => {
                 let p = self.playback.get();
                 self.playback.set(Playback { playing: !p.playing, ..p });
@@ -204,11 +264,12 @@ impl Component for App {
                 // Keep the user's settings: rebuild from the live scenario.
                 let scenario = self.sim.borrow().scenario().clone();
                 *self.sim.borrow_mut() = Sim::new(scenario).unwrap_or_else(|_| new_sim());
+                self.log.borrow_mut().clear();
                 Ok(())
             }
         };
         self.notice = applied.err();
-        self.figures = Figures::read(&self.sim.borrow(), false);
+        self.figures = Figures::read(&self.sim.borrow(), &self.log.borrow(), false);
         true
     }
 
@@ -242,6 +303,41 @@ impl Component for App {
         let on_speed = link.callback(|e: Event| {
             Msg::Speed(e.target_unchecked_into::<HtmlSelectElement>().value())
         });
+        let on_switch = |make: fn(bool) -> Msg| {
+            link.callback(move |e: Event| {
+                make(e.target_unchecked_into::<HtmlInputElement>().checked())
+            })
+        };
+        let on_backoff = link.callback(|e: Event| {
+            Msg::Backoff(e.target_unchecked_into::<HtmlSelectElement>().value())
+        });
+        let choices = policies::Choices::read(&sim);
+        let policy_edge = policies::edge_name(&sim, policies::policy_edge(&sim));
+        let breaker_text = match f.policies.breaker {
+            None => "off".to_string(),
+            Some(state) => match f.policies.breaker_refused {
+                0 => events::state_name(state).to_string(),
+                n => format!("{}, {n} refused", events::state_name(state)),
+            },
+        };
+        let budget_text = if f.policies.budget_tokens.is_empty() {
+            "off".to_string()
+        } else {
+            let tokens = f.policies.budget_tokens.iter().map(|t| format!("{t:.1}"));
+            let tokens = tokens.collect::<Vec<_>>().join(" · ");
+            format!("{tokens} of {} tokens", policies::BUDGET_MAX_TOKENS)
+        };
+        let canvas_label = format!(
+            "Requests flowing from the client through {} services{}",
+            scenario.services.len(),
+            f.policies
+                .breaker
+                .map(|s| format!(
+                    "; the circuit breaker on {policy_edge} is {}",
+                    events::state_name(s)
+                ))
+                .unwrap_or_default()
+        );
 
         let measured = f.services.get(last).and_then(|row| row.amplification);
         let tries_word = if f.tries == 1 { "try" } else { "tries" };
@@ -256,14 +352,23 @@ impl Component for App {
                 </header>
 
                 <section class="stage" aria-label="Service diagram">
-                    <canvas id="diagram" ref={self.canvas.clone()} role="img"
-                        aria-label={format!("Requests flowing from the client through {} services", scenario.services.len())} />
+                    <canvas id="diagram" ref={self.canvas.clone()} role="img" aria-label={canvas_label} />
                     <ul class="legend" aria-label="Legend">
                         { for palette::DOT_KINDS.iter().map(|&k| html! {
                             <li><span class="swatch" style={format!("background:{}", palette::dot_colour(k))}></span>
                                 { palette::dot_label(k) }</li>
                         }) }
                         <li><span class="gauge-swatch"></span>{ "workers busy / queue used" }</li>
+                        <li class="legend-badges">{ "circuit breaker:" }
+                            { for palette::BREAKER_STATES.iter().map(|&state| {
+                                let (fill, text) = palette::breaker_colours(state);
+                                html! {
+                                    <span class="badge-swatch" style={format!("background:{fill};color:{text}")}>
+                                        { events::state_name(state) }
+                                    </span>
+                                }
+                            }) }
+                        </li>
                     </ul>
                 </section>
 
@@ -283,8 +388,11 @@ impl Component for App {
                         { format!("At 100 % errors, {} hops give {power} = {} attempts per request at {last_name}. ",
                             f.hops, f.tries.pow(f.hops)) }
                         { format!("At {error_pct:.0} % errors, the retry policy alone predicts {}.", times(f.predicted)) }
+                        if choices.breaker || choices.budget {
+                            { " The breaker and the retry budget refuse calls the retries would make: expect less." }
+                        }
                         <br/>
-                        <small>{ "Attempts per client request, over the requests that finished in the last 10 simulated seconds since the last change. Timeouts and full queues cut the measured figure below the prediction." }</small>
+                        <small>{ "Attempts per client request, over the requests that finished in the last 10 simulated seconds since the last change. The prediction counts errors only: timeouts (retried too) and full queues move the measurement away from it." }</small>
                     </p>
                 </section>
 
@@ -320,6 +428,53 @@ impl Component for App {
                         </select>
                         <span class="clock" id="clock">{ format!("t = {:.1} s", f.sim_seconds) }</span>
                     </div>
+                    <fieldset class="policies">
+                        <legend>{ "Policies" }</legend>
+                        <div class="control">
+                            <label for="timeout">{ "Timeout per try" }</label>
+                            <input type="range" id="timeout"
+                                min={policies::TIMEOUT_MIN_MS.to_string()} max={policies::TIMEOUT_MAX_MS.to_string()}
+                                step={policies::TIMEOUT_STEP_MS.to_string()}
+                                value={choices.timeout_ms.to_string()} aria-describedby="timeout-help"
+                                oninput={on_range(Msg::Timeout)} />
+                            <output for="timeout">{ format!("{:.0} ms", choices.timeout_ms) }</output>
+                            <small id="timeout-help">{ format!(
+                                "On {policy_edge}. A caller that gives up leaves the work running: orphaned below.") }</small>
+                        </div>
+                        <div class="control toggle">
+                            <input type="checkbox" role="switch" id="breaker" checked={choices.breaker}
+                                aria-describedby="breaker-help" onchange={on_switch(Msg::Breaker)} />
+                            <label for="breaker">{ "Circuit breaker" }</label>
+                            <output for="breaker" id="breaker-state"
+                                class={f.policies.breaker.map(|s| events::state_name(s).to_lowercase())}>
+                                { breaker_text }
+                            </output>
+                            <small id="breaker-help">{ format!(
+                                "On {policy_edge}. Opens when {:.0} % of the last {} calls failed ({} at least); open {:.0} s, then {} trial calls.",
+                                policies::BREAKER_THRESHOLD, policies::BREAKER_WINDOW, policies::BREAKER_MINIMUM_CALLS,
+                                policies::BREAKER_OPEN_MS / 1000.0, policies::BREAKER_TRIALS) }</small>
+                        </div>
+                        <div class="control toggle">
+                            <input type="checkbox" role="switch" id="retry-budget" checked={choices.budget}
+                                aria-describedby="budget-help" onchange={on_switch(Msg::Budget)} />
+                            <label for="retry-budget">{ "Retry budget" }</label>
+                            <output for="retry-budget" id="budget-state">{ budget_text }</output>
+                            <small id="budget-help">{ format!(
+                                "On every hop, client first. gRPC token bucket of {}: a failed try takes 1, a success adds {}; no retries at {} or fewer.",
+                                policies::BUDGET_MAX_TOKENS, policies::BUDGET_TOKEN_RATIO, policies::BUDGET_MAX_TOKENS / 2.0) }</small>
+                        </div>
+                        <div class="control select">
+                            <label for="jitter">{ "Backoff between retries" }</label>
+                            <select id="jitter" aria-describedby="jitter-help" onchange={on_backoff}>
+                                { for policies::BACKOFF_CHOICES.iter().map(|&(value, text, _)| html! {
+                                    <option value={value} selected={value == choices.backoff}>{ text }</option>
+                                }) }
+                            </select>
+                            <small id="jitter-help">{ format!(
+                                "On every hop. Exponential: {:.0} ms × 2ⁿ, capped at {:.0} s; jitter spreads retries apart.",
+                                policies::BACKOFF_BASE_MS, policies::BACKOFF_CAP_MS / 1000.0) }</small>
+                        </div>
+                    </fieldset>
                     if f.lagging {
                         <p class="notice">{ "The simulation cannot keep up at this speed and load: it is running slower than chosen." }</p>
                     }
@@ -328,12 +483,33 @@ impl Component for App {
                     }
                 </section>
 
+                <section class="events" aria-labelledby="events-title">
+                    <h2 id="events-title">{ "Breaker and retry-budget events" }</h2>
+                    if f.events.is_empty() {
+                        <p class="events-empty">{ "None yet. Turn on the breaker or the retry budget and raise the error rate." }</p>
+                    } else {
+                        <ol id="events">
+                            { for f.events.iter().map(|line| html! {
+                                <li class={line.class}>
+                                    <span class="when">{ &line.when }</span>
+                                    <span class="edge">{ &line.edge }</span>
+                                    <span class="what">{ &line.what }</span>
+                                    <span class="cause">{ &line.cause }</span>
+                                </li>
+                            }) }
+                        </ol>
+                    }
+                </section>
+
                 <table class="figures" aria-label="Live figures per service">
                     <thead><tr>
                         <th scope="col">{ "Service" }</th>
                         <th scope="col">{ "Attempts/s" }</th>
                         <th scope="col">{ "Amplification" }</th>
+                        <th scope="col">{ "OK" }</th>
+                        <th scope="col">{ "Degraded" }</th>
                         <th scope="col">{ "Failed" }</th>
+                        <th scope="col"><abbr title="Tries served after the caller had given up, per second">{ "Orphaned/s" }</abbr></th>
                         <th scope="col">{ "Busy workers" }</th>
                         <th scope="col">{ "Queue" }</th>
                     </tr></thead>
@@ -342,7 +518,8 @@ impl Component for App {
                             <th scope="row">{ "client" }</th>
                             <td id="rate-client">{ format!("{:.1}", f.requests_per_sec) }</td>
                             <td>{ "1×" }</td>
-                            <td id="failed-client">{ f.success_share.map(|s| percent(1.0 - s)).unwrap_or_else(|| "–".into()) }</td>
+                            { share_cells("client", f.client) }
+                            <td>{ "–" }</td>
                             <td>{ "–" }</td>
                             <td>{ "–" }</td>
                         </tr>
@@ -354,7 +531,8 @@ impl Component for App {
                                     data-value={row.amplification.map(|a| format!("{a:.4}")).unwrap_or_default()}>
                                     { row.amplification.map(times).unwrap_or_else(|| "…".into()) }
                                 </td>
-                                <td>{ row.failed_share.map(percent).unwrap_or_else(|| "–".into()) }</td>
+                                { share_cells(&row.name, row.shares) }
+                                <td id={format!("orphaned-{}", row.name)}>{ format!("{:.1}", row.orphaned_per_sec) }</td>
                                 <td>{ format!("{} / {}", row.busy_workers, row.workers) }</td>
                                 <td>{ format!("{} / {}", row.queued, row.queue_capacity) }</td>
                             </tr>
@@ -362,12 +540,28 @@ impl Component for App {
                     </tbody>
                 </table>
                 <p class="footnote">{ format!(
-                    "Rates average the last 5 simulated seconds. Network latency {} ms per hop; {} per try before a timeout.",
+                    "Rates and shares cover the last 5 simulated seconds: the client's of its requests, a service's of the tries it answered. Network latency {} ms per hop; {} per try before a timeout.",
                     scenario.calls.first().map(|c| c.latency_ms).unwrap_or(0.0),
                     scenario.calls.iter().map(|c| format!("{} → {}: {} s", c.from, c.to, c.timeout_ms / 1000.0)).collect::<Vec<_>>().join(", ")
                 ) }</p>
             </main>
         }
+    }
+}
+
+/// The OK, degraded and failed cells of a row of the figures table.
+fn share_cells(name: &str, shares: Option<Shares>) -> Html {
+    let cell = |what: &str, share: Option<f64>| {
+        html! {
+            <td id={format!("{what}-{name}")}>{ share.map(percent).unwrap_or_else(|| "–".into()) }</td>
+        }
+    };
+    html! {
+        <>
+            { cell("ok", shares.map(|s| s.ok)) }
+            { cell("degraded", shares.map(|s| s.degraded)) }
+            { cell("failed", shares.map(|s| s.failed)) }
+        </>
     }
 }
 

@@ -4,6 +4,7 @@
 //! Colours are from the Okabe–Ito palette, which stays distinguishable with
 //! the common colour-vision deficiencies and on washed-out projectors.
 
+use brownout_sim::policy::breaker::BreakerState;
 use brownout_sim::DotKind;
 
 pub const INK: &str = "#1d2330";
@@ -52,4 +53,22 @@ pub fn dot_label(kind: DotKind) -> &'static str {
 /// Position of a kind in [`DOT_KINDS`].
 pub fn dot_index(kind: DotKind) -> usize {
     DOT_KINDS.iter().position(|&k| k == kind).unwrap_or(0)
+}
+
+/// Every breaker state, in legend order.
+pub const BREAKER_STATES: [BreakerState; 3] =
+    [BreakerState::Closed, BreakerState::HalfOpen, BreakerState::Open];
+
+/// The breaker badge's fill and text colours in each state: a traffic
+/// light. CLOSED and OPEN are darker shades of the palette's bluish green
+/// and vermillion, so that white text on them stays readable (contrast
+/// above 5:1); HALF-OPEN is the palette's orange with dark text, a hue well
+/// apart from OPEN's. The badge spells the state out as well, for readers
+/// who cannot tell the colours apart.
+pub fn breaker_colours(state: BreakerState) -> (&'static str, &'static str) {
+    match state {
+        BreakerState::Closed => ("#00755a", "#ffffff"),
+        BreakerState::HalfOpen => ("#e69f00", INK),
+        BreakerState::Open => ("#b23c00", "#ffffff"),
+    }
 }

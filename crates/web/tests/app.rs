@@ -7,7 +7,9 @@ use brownout_web::{running_loops, App};
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlCanvasElement, HtmlInputElement};
+use web_sys::{
+    CanvasRenderingContext2d, Element, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -65,6 +67,135 @@ async fn a_slider_changes_the_running_simulation() {
     TimeoutFuture::new(100).await;
     assert_eq!(find(&root, "#error-rate + output").text_content().unwrap(), "100 %");
     assert_eq!(find(&root, "#predicted").get_attribute("data-value").unwrap(), "27.0000");
+    app.destroy();
+}
+
+/// Sets a control's value and sends the event the app listens to, as a
+/// user's gesture would.
+fn set(root: &Element, selector: &str, value: &str, event: &str) {
+    let element = find(root, selector);
+    if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
+        input.set_value(value);
+    } else if let Some(select) = element.dyn_ref::<HtmlSelectElement>() {
+        select.set_value(value);
+    }
+    element.dispatch_event(&web_sys::Event::new(event).unwrap()).unwrap();
+}
+
+fn text(root: &Element, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default()
+}
+
+/// The colour of one canvas pixel at CSS coordinates, as "#rrggbb".
+fn pixel(canvas: &HtmlCanvasElement, x: f64, y: f64) -> String {
+    let ratio = web_sys::window().unwrap().device_pixel_ratio().max(1.0);
+    let ctx: CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    let data = ctx.get_image_data(x * ratio, y * ratio, 1.0, 1.0).unwrap().data();
+    format!("#{:02x}{:02x}{:02x}", data[0], data[1], data[2])
+}
+
+#[wasm_bindgen_test]
+async fn the_policy_controls_are_labelled_and_start_off() {
+    let (app, root) = mount();
+    TimeoutFuture::new(300).await;
+
+    let group = find(&root, "fieldset.policies");
+    assert_eq!(find(&group, "legend").text_content().unwrap(), "Policies");
+    for id in ["timeout", "breaker", "retry-budget", "jitter"] {
+        find(&group, &format!("#{id}"));
+        let label = text(&group, &format!("label[for={id}]"));
+        assert!(!label.trim().is_empty(), "{id} is labelled");
+    }
+    // Each knob is described, and the description says where it acts.
+    for (id, scope) in [
+        ("timeout", "orders → payments"),
+        ("breaker", "orders → payments"),
+        ("retry-budget", "every hop"),
+        ("jitter", "every hop"),
+    ] {
+        let help = find(&group, &format!("#{id}")).get_attribute("aria-describedby").unwrap();
+        assert!(text(&group, &format!("#{help}")).contains(scope), "{id} acts on {scope}");
+    }
+
+    // The timeout starts where the scenario has it, and moves the hop's.
+    let timeout: HtmlInputElement = find(&root, "input#timeout").dyn_into().unwrap();
+    assert_eq!((timeout.type_().as_str(), timeout.min().as_str()), ("range", "50"));
+    assert_eq!((timeout.max().as_str(), timeout.value().as_str()), ("2000", "1000"));
+    assert_eq!(text(&root, "#timeout + output"), "1000 ms");
+    set(&root, "input#timeout", "250", "input");
+    TimeoutFuture::new(50).await;
+    assert_eq!(text(&root, "#timeout + output"), "250 ms");
+    assert!(text(&root, ".footnote").contains("orders → payments: 0.25 s"));
+
+    // Every policy is off, so the retry lesson is the scenario's own.
+    for id in ["breaker", "retry-budget"] {
+        let switch: HtmlInputElement = find(&root, &format!("input#{id}")).dyn_into().unwrap();
+        assert_eq!(switch.type_(), "checkbox");
+        assert!(!switch.checked(), "{id} starts off");
+        assert_eq!(text(&root, &format!("output[for={id}]")), "off");
+    }
+    let jitter: HtmlSelectElement = find(&root, "select#jitter").dyn_into().unwrap();
+    assert_eq!(jitter.value(), "off");
+    assert_eq!(jitter.length(), 5, "off, none, full, equal, decorrelated");
+    let canvas = find(&root, "canvas#diagram");
+    assert_eq!(canvas.get_attribute("data-badge"), None, "no breaker, no badge");
+
+    // The budget and the jitter apply without complaint.
+    let budget: HtmlInputElement = find(&root, "input#retry-budget").dyn_into().unwrap();
+    budget.click();
+    set(&root, "select#jitter", "decorrelated", "change");
+    TimeoutFuture::new(400).await;
+    let tokens = text(&root, "output[for=retry-budget]");
+    assert!(tokens.ends_with(" of 10 tokens"), "{tokens}");
+    assert_eq!(jitter.value(), "decorrelated");
+    assert!(root.query_selector("[role=alert]").unwrap().is_none(), "nothing was refused");
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_breaker_badge_opens_at_100_percent_errors() {
+    let (app, root) = mount();
+    TimeoutFuture::new(200).await;
+    let canvas: HtmlCanvasElement = find(&root, "canvas#diagram").dyn_into().unwrap();
+
+    set(&root, "input#error-rate", "100", "input");
+    find(&root, "input#breaker").dyn_into::<HtmlInputElement>().unwrap().click();
+    TimeoutFuture::new(100).await;
+    assert!(find(&root, "input#breaker").dyn_into::<HtmlInputElement>().unwrap().checked());
+    assert_ne!(text(&root, "output[for=breaker]"), "off");
+    assert!(canvas.get_attribute("data-badge").is_some(), "the badge appears");
+
+    // Let simulated time pass quickly until the breaker has tripped: ten
+    // failed calls fill its window within a simulated second or two.
+    set(&root, "select#speed", "5", "change");
+    let mut waited = 0;
+    while canvas.get_attribute("data-badge").as_deref() != Some("OPEN") {
+        assert!(waited < 15_000, "the badge reads OPEN within 15 s of real time");
+        TimeoutFuture::new(50).await;
+        waited += 50;
+    }
+    // The badge is really painted, in OPEN's colour: probe its fill just
+    // inside the top-left corner's rounding.
+    let rect: Vec<f64> = canvas
+        .get_attribute("data-badge-box")
+        .unwrap()
+        .split(' ')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(pixel(&canvas, rect[0] + 4.0, rect[1] + rect[3] / 2.0), "#b23c00");
+
+    // The transition is in the event list, with its time and cause.
+    TimeoutFuture::new(300).await;
+    let first = text(&root, "#events li:last-child");
+    assert!(first.contains("breaker CLOSED → OPEN"), "{first}");
+    assert!(first.contains("orders → payments"), "{first}");
+    assert!(first.contains("100 % of recent calls failed"), "{first}");
+
+    // Turned off, the badge goes.
+    find(&root, "input#breaker").dyn_into::<HtmlInputElement>().unwrap().click();
+    TimeoutFuture::new(100).await;
+    assert_eq!(canvas.get_attribute("data-badge"), None);
     app.destroy();
 }
 

@@ -14,10 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
 /// Builds the release bundle once per test binary and returns its folder.
@@ -42,11 +39,7 @@ pub fn bundle() -> &'static Path {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// A static file server for a folder, on a free loopback port, for the life
@@ -57,18 +50,10 @@ pub fn serve(dir: &Path) -> String {
     let dir = dir.to_path_buf();
     std::thread::spawn(move || {
         for request in server.incoming_requests() {
-            let path = request
-                .url()
-                .split('?')
-                .next()
-                .unwrap_or("/")
-                .trim_start_matches('/');
+            let path = request.url().split('?').next().unwrap_or("/").trim_start_matches('/');
             let path = if path.is_empty() { "index.html" } else { path };
             let file = dir.join(path);
-            let inside = file
-                .canonicalize()
-                .map(|f| f.starts_with(&dir))
-                .unwrap_or(false);
+            let inside = file.canonicalize().map(|f| f.starts_with(&dir)).unwrap_or(false);
             let response = match std::fs::read(&file) {
                 Ok(body) if inside => {
                     let mime = match file.extension().and_then(|e| e.to_str()) {
@@ -112,19 +97,13 @@ pub fn chromedriver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver runs (scripts/setup.sh --browser installs it)");
-    Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
+    Driver { child, url: format!("http://127.0.0.1:{port}") }
 }
 
 /// Opens headless Chromium at `width`×`height` through the driver.
 pub async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
-    let profile = std::env::temp_dir().join(format!(
-        "brownout-e2e-{}-{}",
-        std::process::id(),
-        free_port()
-    ));
+    let profile =
+        std::env::temp_dir().join(format!("brownout-e2e-{}-{}", std::process::id(), free_port()));
     let chrome = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -141,11 +120,7 @@ pub async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
     let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        match ClientBuilder::native()
-            .capabilities(caps.clone())
-            .connect(&driver.url)
-            .await
-        {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&driver.url).await {
             Ok(client) => return client,
             Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,

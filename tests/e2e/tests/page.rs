@@ -22,14 +22,8 @@ async fn retry_storm_reads_27_attempts_at_payments() {
     set_control(&client, "speed", "10", "change").await;
 
     let predicted = client.find(Locator::Css("#predicted")).await.unwrap();
-    assert_eq!(
-        predicted.attr("data-value").await.unwrap().as_deref(),
-        Some("27.0000")
-    );
-    let retries_label = client
-        .find(Locator::Css("#retries + output"))
-        .await
-        .unwrap();
+    assert_eq!(predicted.attr("data-value").await.unwrap().as_deref(), Some("27.0000"));
+    let retries_label = client.find(Locator::Css("#retries + output")).await.unwrap();
     assert_eq!(retries_label.text().await.unwrap(), "2 retries = 3 tries");
 
     // Wait for requests started after the change to settle: each takes
@@ -39,13 +33,7 @@ async fn retry_storm_reads_27_attempts_at_payments() {
     let measured = loop {
         let cell = client.find(Locator::Css("#amp-payments")).await.unwrap();
         let value = cell.attr("data-value").await.unwrap().unwrap_or_default();
-        let clock = client
-            .find(Locator::Css("#clock"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let clock = client.find(Locator::Css("#clock")).await.unwrap().text().await.unwrap();
         if let Ok(v) = value.parse::<f64>() {
             let settled_for = clock
                 .trim_start_matches("t = ")
@@ -71,13 +59,7 @@ async fn retry_storm_reads_27_attempts_at_payments() {
         "measured {measured}× at payments, expected 27× ± 5 %"
     );
 
-    let measured_text = client
-        .find(Locator::Css("#measured"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let measured_text = client.find(Locator::Css("#measured")).await.unwrap().text().await.unwrap();
     assert!(
         measured_text.ends_with('×'),
         "the lesson panel shows the measurement: {measured_text}"

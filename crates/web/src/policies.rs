@@ -1,0 +1,181 @@
+//! The page's main knobs for the resilience policies, and what they apply.
+//!
+//! The settings are fixed teaching values rather than every parameter of
+//! every policy: a breaker that trips within seconds at high error rates, the
+//! gRPC retry budget as its proposal shows it, and exponential backoff with a
+//! choice of jitter. The scenario file remains the place for anything finer.
+//!
+//! Which knobs are on is read back from the running simulation's scenario,
+//! never kept beside it, so that the controls cannot disagree with what runs
+//! (after a restart, for instance, which rebuilds from the live scenario).
+
+use brownout_sim::policy::backoff::{BackoffConfig, BackoffKind, Jitter};
+use brownout_sim::policy::breaker::{self, BreakerConfig, SlidingWindowType};
+use brownout_sim::policy::budget::RetryBudgetConfig;
+use brownout_sim::{CallSpec, ParamError, Sim};
+
+/// Range of the per-try timeout slider, in milliseconds. The lower end is
+/// just above the hop's round trip (2 × 40 ms latency plus service time), so
+/// that students can push it below the point where every try times out.
+pub const TIMEOUT_MIN_MS: f64 = 50.0;
+pub const TIMEOUT_MAX_MS: f64 = 2_000.0;
+pub const TIMEOUT_STEP_MS: f64 = 50.0;
+
+/// The breaker's sliding window, in calls: short, so that it reacts within
+/// a second or two at the page's load instead of Resilience4j's 100 calls.
+pub const BREAKER_WINDOW: u32 = 20;
+/// Outcomes needed before the breaker computes a failure rate.
+pub const BREAKER_MINIMUM_CALLS: u32 = 10;
+/// Failure rate, in per cent, at or above which the breaker opens.
+pub const BREAKER_THRESHOLD: f64 = 50.0;
+/// How long the breaker stays open, in milliseconds: short enough that a
+/// class sees it try again (half-open) without waiting a minute.
+pub const BREAKER_OPEN_MS: f64 = 5_000.0;
+/// Trial calls let through while half-open.
+pub const BREAKER_TRIALS: u32 = 3;
+
+/// gRPC retry throttling, as the example in its proposal (A6).
+pub const BUDGET_MAX_TOKENS: f64 = 10.0;
+pub const BUDGET_TOKEN_RATIO: f64 = 0.1;
+
+/// Exponential backoff used when a jitter is chosen.
+pub const BACKOFF_BASE_MS: f64 = 25.0;
+pub const BACKOFF_CAP_MS: f64 = 1_000.0;
+
+/// The choices of the backoff select: its option value, the option's text,
+/// and the jitter it applies (`None` keeps the scenario's fixed pause).
+pub const BACKOFF_CHOICES: [(&str, &str, Option<Jitter>); 5] = [
+    ("off", "fixed pause (scenario)", None),
+    ("none", "exponential, no jitter", Some(Jitter::None)),
+    ("full", "exponential, full jitter", Some(Jitter::Full)),
+    ("equal", "exponential, equal jitter", Some(Jitter::Equal)),
+    ("decorrelated", "decorrelated jitter", Some(Jitter::Decorrelated)),
+];
+
+/// The edge the breaker and the timeout slider act on: the hop into the
+/// last service, where the failures start (orders → payments on the retry
+/// chain).
+pub fn policy_edge(sim: &Sim) -> usize {
+    let last = sim.scenario().services.len().saturating_sub(1);
+    sim.edges().iter().position(|e| e.to == last).unwrap_or(0)
+}
+
+/// "orders → payments": an edge as the page names it.
+pub fn edge_name(sim: &Sim, edge: usize) -> String {
+    sim.scenario().calls.get(edge).map(|c| format!("{} → {}", c.from, c.to)).unwrap_or_default()
+}
+
+pub fn breaker_config() -> BreakerConfig {
+    BreakerConfig::FailureRate {
+        sliding_window_type: SlidingWindowType::CountBased,
+        sliding_window_size: BREAKER_WINDOW,
+        minimum_calls: BREAKER_MINIMUM_CALLS,
+        failure_rate_threshold: BREAKER_THRESHOLD,
+        // Slow calls are left at Resilience4j's defaults (a 60 s call is
+        // slow, and only 100 % slow calls trip): the page teaches failures.
+        slow_call_rate_threshold: breaker::defaults::slow_call_rate_threshold(),
+        slow_call_duration_ms: breaker::defaults::slow_call_duration_ms(),
+        wait_in_open_ms: BREAKER_OPEN_MS,
+        permitted_calls_in_half_open: BREAKER_TRIALS,
+        max_wait_in_half_open_ms: 0.0,
+        automatic_transition: false,
+    }
+}
+
+pub fn budget_config() -> RetryBudgetConfig {
+    RetryBudgetConfig::TokenBucket {
+        max_tokens: BUDGET_MAX_TOKENS,
+        token_ratio: BUDGET_TOKEN_RATIO,
+    }
+}
+
+/// The backoff for a choice of the select. "off" gives back the pause the
+/// scenario file describes: a fixed `backoff_ms` without jitter, which is
+/// exactly what the core runs for an edge without a backoff section.
+fn backoff_config(spec: &CallSpec, jitter: Option<Jitter>) -> BackoffConfig {
+    match jitter {
+        None => BackoffConfig {
+            kind: BackoffKind::Fixed,
+            base_ms: spec.backoff_ms,
+            jitter: Jitter::None,
+            ..BackoffConfig::default()
+        },
+        Some(jitter) => BackoffConfig {
+            kind: BackoffKind::Exponential,
+            base_ms: BACKOFF_BASE_MS,
+            cap_ms: BACKOFF_CAP_MS,
+            jitter,
+            ..BackoffConfig::default()
+        },
+    }
+}
+
+/// Which knobs are on, read from the running scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choices {
+    pub timeout_ms: f64,
+    pub breaker: bool,
+    pub budget: bool,
+    /// The value of the backoff select's chosen option.
+    pub backoff: &'static str,
+}
+
+impl Choices {
+    pub fn read(sim: &Sim) -> Choices {
+        let calls = &sim.scenario().calls;
+        let spec = calls.get(policy_edge(sim));
+        // A fixed backoff is what "off" applies, so it reads as "off" too.
+        let backoff = match calls.first().and_then(|c| c.backoff.as_ref()) {
+            Some(b) if b.kind == BackoffKind::Exponential || b.jitter == Jitter::Decorrelated => {
+                BACKOFF_CHOICES
+                    .iter()
+                    .find(|(_, _, j)| *j == Some(b.jitter))
+                    .map_or("off", |(value, _, _)| *value)
+            }
+            _ => "off",
+        };
+        Choices {
+            timeout_ms: spec.map_or(0.0, |c| c.timeout_ms),
+            breaker: spec.is_some_and(|c| c.breaker.is_some()),
+            budget: !calls.is_empty() && calls.iter().all(|c| c.retry_budget.is_some()),
+            backoff,
+        }
+    }
+}
+
+/// Sets the per-try timeout of the policy edge.
+pub fn set_timeout(sim: &mut Sim, timeout_ms: f64) -> Result<(), ParamError> {
+    let edge = policy_edge(sim);
+    sim.set_timeout(edge, timeout_ms)
+}
+
+/// Puts the teaching breaker on the policy edge, or takes it off.
+pub fn set_breaker(sim: &mut Sim, on: bool) -> Result<(), ParamError> {
+    let edge = policy_edge(sim);
+    sim.set_breaker(edge, on.then(breaker_config))
+}
+
+/// Puts a retry budget on every edge, or takes them all off. A budget on
+/// one hop only would let the others go on multiplying: the point of the
+/// lesson is that each caller limits its own retries.
+pub fn set_budget(sim: &mut Sim, on: bool) -> Result<(), ParamError> {
+    for edge in 0..sim.edges().len() {
+        sim.set_retry_budget(edge, on.then(budget_config))?;
+    }
+    Ok(())
+}
+
+/// Applies a choice of the backoff select to every edge.
+pub fn set_backoff(sim: &mut Sim, choice: &str) -> Result<(), ParamError> {
+    let Some(&(_, _, jitter)) = BACKOFF_CHOICES.iter().find(|(value, _, _)| *value == choice)
+    else {
+        return Err(ParamError::Invalid(format!(
+            "backoff: {choice:?} is not one of the offered choices; kept the previous one"
+        )));
+    };
+    for edge in 0..sim.edges().len() {
+        let config = backoff_config(&sim.scenario().calls[edge], jitter);
+        sim.set_backoff(edge, config)?;
+    }
+    Ok(())
+}
