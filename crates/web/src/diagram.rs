@@ -131,7 +131,7 @@ impl Painter {
         ctx.set_line_width(2.0);
         ctx.set_stroke_style_str(palette::EDGE);
         ctx.set_fill_style_str(palette::EDGE);
-        for edge in sim.edges() {
+        for (i, edge) in sim.edges().iter().enumerate() {
             let [call, response] = layout.lanes(edge.from, edge.to);
             for (p, q) in [call, response] {
                 ctx.begin_path();
@@ -141,6 +141,13 @@ impl Painter {
             }
             arrowhead(ctx, call.0, call.1);
             arrowhead(ctx, response.0, response.1);
+            let sidecar = sim.scenario().calls.get(i).map(|c| c.location)
+                == Some(brownout_sim::PolicyLocation::Sidecar);
+            if sidecar {
+                proxy_mark(ctx, call.0, response.1);
+            }
+            ctx.set_stroke_style_str(palette::EDGE);
+            ctx.set_fill_style_str(palette::EDGE);
         }
 
         // Nodes, with their worker and queue gauges.
@@ -328,6 +335,41 @@ fn draw_node(
     };
     gauge(ctx, x + 10.0, y + 36.0, "workers", load.busy_workers, load.workers);
     gauge(ctx, x + 10.0, y + 60.0, "queue", load.queued, load.queue_capacity);
+
+    // Instances, when there is more than one or the autoscaler is starting
+    // some: the pool the gauges sum over.
+    if load.instances != 1 || load.starting > 0 {
+        let text = if load.starting > 0 {
+            format!("×{} +{}", load.instances, load.starting)
+        } else {
+            format!("×{}", load.instances)
+        };
+        ctx.set_font("600 12px system-ui, sans-serif");
+        ctx.set_text_align("right");
+        ctx.set_fill_style_str(palette::MUTED);
+        let _ = ctx.fill_text(&text, x + NODE_W - 8.0, y + 10.0);
+        ctx.set_text_align("center");
+    }
+}
+
+/// A small box at the caller's end of a call whose policies run in a
+/// sidecar proxy rather than in the application.
+fn proxy_mark(ctx: &CanvasRenderingContext2d, start: (f64, f64), end: (f64, f64)) {
+    let (cx, cy) = ((start.0 + end.0) / 2.0 + 14.0, (start.1 + end.1) / 2.0);
+    ctx.set_fill_style_str(palette::NODE_FILL);
+    ctx.set_stroke_style_str(palette::INK);
+    ctx.set_line_width(1.5);
+    ctx.begin_path();
+    let _ = ctx.round_rect_with_f64(cx - 20.0, cy - 10.0, 40.0, 20.0, 4.0);
+    ctx.fill();
+    ctx.stroke();
+    ctx.set_fill_style_str(palette::INK);
+    ctx.set_font("12px system-ui, sans-serif");
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("middle");
+    let _ = ctx.fill_text("proxy", cx, cy);
+    ctx.set_text_baseline("top");
+    ctx.set_line_width(2.0);
 }
 
 /// A labelled bar: used of capacity, turning hot when nearly full.
