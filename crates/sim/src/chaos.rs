@@ -128,6 +128,24 @@ fn needs(kind: FaultKind) -> &'static [&'static str] {
 }
 
 impl Fault {
+    /// A fault of `kind` from `start_s` to `end_s`, with none of the fields
+    /// that depend on its kind set yet.
+    pub fn new(kind: FaultKind, start_s: f64, end_s: Option<f64>) -> Fault {
+        Fault {
+            kind,
+            start_s,
+            end_s,
+            service: None,
+            from: None,
+            to: None,
+            count: None,
+            share: None,
+            added_ms: None,
+            factor: None,
+            rate: None,
+        }
+    }
+
     fn present(&self) -> Vec<&'static str> {
         let mut present = Vec::new();
         let fields: [(&'static str, bool); 8] = [

@@ -56,17 +56,9 @@ fn answered(sim: &Sim, from: u64, to: u64) -> f64 {
 fn outlier_detection_routes_around_a_dead_instance() {
     let mut scenario = graph();
     scenario.chaos.faults.push(Fault {
-        kind: FaultKind::KillInstances,
-        start_s: 10.0,
-        end_s: None,
         service: Some("db".into()),
-        from: None,
-        to: None,
         count: Some(1),
-        share: None,
-        added_ms: None,
-        factor: None,
-        rate: None,
+        ..Fault::new(FaultKind::KillInstances, 10.0, None)
     });
     let mut blind = Sim::new(scenario.clone()).unwrap();
     blind.advance_to(40 * SECOND);

@@ -268,19 +268,7 @@ fn chaos(
         .map(|(kind, target, start_s, length, a, b)| {
             let service = &services[target % services.len()];
             let call = &calls[target % calls.len()];
-            let mut f = Fault {
-                kind: FaultKind::Errors,
-                start_s,
-                end_s: Some(start_s + length),
-                service: None,
-                from: None,
-                to: None,
-                count: None,
-                share: None,
-                added_ms: None,
-                factor: None,
-                rate: None,
-            };
+            let mut f = Fault::new(FaultKind::Errors, start_s, Some(start_s + length));
             let on_service = |f: &mut Fault| f.service = Some(service.name.clone());
             let on_call = |f: &mut Fault| {
                 f.from = Some(call.from.clone());
