@@ -203,16 +203,18 @@ impl Autoscaler {
         from_secs(self.config.startup_s)
     }
 
-    /// The number of instances to have, given `current` instances whose
-    /// workers were busy `utilisation` of the time over the last period.
-    pub fn desired(&mut self, now: Micros, current: u32, utilisation: f64) -> u32 {
+    /// The number of instances to have, given `current` instances (serving
+    /// or starting) of which `serving` served over the last period, with
+    /// their workers busy `utilisation` of the time.
+    ///
+    /// As Kubernetes does for pods that are not ready, instances still
+    /// starting count as idle: the load is what the serving ones carried,
+    /// so a surge is not counted twice while new instances start.
+    pub fn desired(&mut self, now: Micros, current: u32, serving: u32, utilisation: f64) -> u32 {
         let c = &self.config;
         let ratio = utilisation / c.target_utilisation;
-        let recommended = if (ratio - 1.0).abs() <= c.tolerance {
-            current
-        } else {
-            (current as f64 * ratio).ceil() as u32
-        };
+        let needed = (serving as f64 * ratio).ceil() as u32;
+        let recommended = if (ratio - 1.0).abs() <= c.tolerance { current } else { needed };
         let recommended = recommended.clamp(c.min_instances, c.max_instances);
         let window = from_secs(c.scale_down_stabilisation_s);
         self.recommendations.push_back((now, recommended));
@@ -342,21 +344,29 @@ mod tests {
     #[test]
     fn the_autoscaler_scales_by_the_utilisation_ratio_within_bounds() {
         let mut a = Autoscaler::new(hpa());
-        assert_eq!(a.desired(0, 2, 1.0), 4, "2 × 1.0 / 0.5");
-        assert_eq!(a.desired(15 * SECOND, 4, 0.52), 4, "within tolerance: no change");
-        assert_eq!(a.desired(30 * SECOND, 4, 0.9), 8, "⌈4 × 1.8⌉ = 8");
-        assert_eq!(a.desired(45 * SECOND, 8, 1.0), 10, "clamped to max");
+        assert_eq!(a.desired(0, 2, 2, 1.0), 4, "2 × 1.0 / 0.5");
+        assert_eq!(a.desired(15 * SECOND, 4, 4, 0.52), 4, "within tolerance: no change");
+        assert_eq!(a.desired(30 * SECOND, 4, 4, 0.9), 8, "⌈4 × 1.8⌉ = 8");
+        assert_eq!(a.desired(45 * SECOND, 8, 8, 1.0), 10, "clamped to max");
+    }
+
+    #[test]
+    fn starting_instances_count_as_idle() {
+        let mut a = Autoscaler::new(hpa());
+        // Two serve at full load while two more start: the load needs 4,
+        // which are already there.
+        assert_eq!(a.desired(0, 4, 2, 1.0), 4);
     }
 
     #[test]
     fn scaling_down_waits_for_the_stabilisation_window() {
         let mut a = Autoscaler::new(hpa());
-        assert_eq!(a.desired(0, 4, 0.5), 4);
+        assert_eq!(a.desired(0, 4, 4, 0.5), 4);
         // Utilisation drops: the recommendation is 1, but 4 was recommended
         // within the last 300 s.
-        assert_eq!(a.desired(15 * SECOND, 4, 0.1), 4);
-        assert_eq!(a.desired(299 * SECOND, 4, 0.1), 4);
-        assert_eq!(a.desired(301 * SECOND, 4, 0.1), 1, "the window has passed");
+        assert_eq!(a.desired(15 * SECOND, 4, 4, 0.1), 4);
+        assert_eq!(a.desired(299 * SECOND, 4, 4, 0.1), 4);
+        assert_eq!(a.desired(301 * SECOND, 4, 4, 0.1), 1, "the window has passed");
     }
 
     fn envoy(max_percent: f64) -> OutlierConfig {

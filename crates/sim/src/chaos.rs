@@ -55,6 +55,20 @@ pub enum FaultKind {
     Brownout,
 }
 
+impl FaultKind {
+    /// The name a scenario file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::KillInstances => "kill_instances",
+            FaultKind::NetworkLoss => "network_loss",
+            FaultKind::Latency => "latency",
+            FaultKind::CpuStress => "cpu_stress",
+            FaultKind::Errors => "errors",
+            FaultKind::Brownout => "brownout",
+        }
+    }
+}
+
 /// One fault. Which fields it needs depends on its kind (see the module
 /// documentation); the others must be left out.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,7 +196,7 @@ impl Chaos {
             let present = fault.present();
             for name in needed {
                 if !present.contains(name) {
-                    fail(at(name), format!("a {:?} fault needs {name}", fault.kind));
+                    fail(at(name), format!("a {} fault needs {name}", fault.kind.name()));
                 }
             }
             for name in &present {
@@ -190,7 +204,7 @@ impl Chaos {
                     let accepted = needed.join(", ");
                     fail(
                         at(name),
-                        format!("a {:?} fault has no {name}: it takes {accepted}", fault.kind),
+                        format!("a {} fault has no {name}: it takes {accepted}", fault.kind.name()),
                     );
                 }
             }
@@ -226,7 +240,13 @@ impl Chaos {
                     Some(s) => {
                         if let Some(count) = fault.count {
                             if count > s.instances {
-                                fail(at("count"), format!("{count} is more than the {} instances of {name}: expected 0 (all) to {}", s.instances, s.instances));
+                                fail(
+                                    at("count"),
+                                    format!(
+                                        "{count} is more than {name} has: expected 0 (all) to {}",
+                                        s.instances
+                                    ),
+                                );
                             }
                         }
                     }
@@ -266,10 +286,12 @@ impl Chaos {
                     format!("{v} is out of range: expected 0 to 1"),
                 );
             }
-            if h.window_s == 0 || h.window_s > 3_600 {
+            // The series keep the last 600 seconds: a longer window could
+            // not be judged.
+            if h.window_s == 0 || h.window_s > 600 {
                 fail(
                     "chaos.hypothesis.window_s".into(),
-                    format!("{} is out of range: expected 1 to 3600 s", h.window_s),
+                    format!("{} is out of range: expected 1 to 600 s", h.window_s),
                 );
             }
         }

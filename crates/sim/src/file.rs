@@ -235,7 +235,7 @@ const FAULT: &[Field] = &[
 
 const HYPOTHESIS: &[Field] = &[
     optional("min_success_rate", Shape::Number("a share from 0 to 1")),
-    optional("window_s", count(1, 3_600)),
+    optional("window_s", count(1, 600)),
 ];
 
 const LOAD: &[Field] = &[

@@ -365,7 +365,8 @@ pub const RATE_SECONDS: u64 = 5;
 /// Seconds of settled requests over which amplification is measured.
 pub const AMPLIFICATION_SECONDS: u64 = 10;
 
-/// Most recent policy events kept.
+/// Most recent policy events kept, of each of the two kinds: decisions
+/// about single calls, and changes of state.
 pub const EVENTS_KEPT: usize = 10_000;
 
 /// Attempts caused by client requests that have settled: ended, with all
@@ -431,6 +432,24 @@ pub enum PolicyEventKind {
     InstanceReturned { instance: usize },
 }
 
+impl PolicyEventKind {
+    /// Whether the event is a change of state (a breaker, the number of
+    /// instances, an ejection, a chaos fault) rather than a decision about
+    /// one call.
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self,
+            PolicyEventKind::Breaker { .. }
+                | PolicyEventKind::FaultStarted { .. }
+                | PolicyEventKind::FaultEnded { .. }
+                | PolicyEventKind::ExperimentAborted { .. }
+                | PolicyEventKind::Scaled { .. }
+                | PolicyEventKind::InstanceEjected { .. }
+                | PolicyEventKind::InstanceReturned { .. }
+        )
+    }
+}
+
 /// Totals, per-second series and the amplification window of a run.
 #[derive(Clone, Debug)]
 pub struct Metrics {
@@ -445,7 +464,11 @@ pub struct Metrics {
     service_latency: Vec<Latency>,
     settled: Seconds<Settled>,
     empty_settled: Settled,
+    /// Decisions about single calls: many, so the oldest go first.
     events: VecDeque<PolicyEvent>,
+    /// Changes of state (breakers, scaling, ejections, chaos): few, and
+    /// kept apart so that a flood of call decisions cannot push them out.
+    changes: VecDeque<PolicyEvent>,
     events_total: u64,
 }
 
@@ -471,6 +494,7 @@ impl Metrics {
             settled: Seconds::new(AMPLIFICATION_SECONDS as usize + 1),
             empty_settled: Settled { requests: 0, attempts: vec![0; services] },
             events: VecDeque::new(),
+            changes: VecDeque::new(),
             events_total: 0,
         }
     }
@@ -546,10 +570,11 @@ impl Metrics {
     }
 
     pub(crate) fn record_event(&mut self, event: PolicyEvent) {
-        if self.events.len() == EVENTS_KEPT {
-            self.events.pop_front();
+        let log = if event.kind.is_change() { &mut self.changes } else { &mut self.events };
+        if log.len() == EVENTS_KEPT {
+            log.pop_front();
         }
-        self.events.push_back(event);
+        log.push_back(event);
         self.events_total += 1;
     }
 
@@ -587,9 +612,17 @@ impl Metrics {
         &self.series
     }
 
-    /// The most recent policy events, oldest first.
+    /// The most recent policy events, oldest first: the last
+    /// [`EVENTS_KEPT`] decisions about calls and the last [`EVENTS_KEPT`]
+    /// changes of state, merged in time order.
     pub fn events(&self) -> impl Iterator<Item = &PolicyEvent> {
-        self.events.iter()
+        let (mut calls, mut changes) =
+            (self.events.iter().peekable(), self.changes.iter().peekable());
+        std::iter::from_fn(move || match (calls.peek(), changes.peek()) {
+            (Some(a), Some(b)) if b.at_us < a.at_us => changes.next(),
+            (Some(_), _) => calls.next(),
+            (None, _) => changes.next(),
+        })
     }
 
     /// Policy events recorded since the start, kept or not.

@@ -30,6 +30,12 @@ pub const PRESETS: &[Preset] = &[
     Preset { id: "degradation", toml: include_str!("../../../scenarios/degradation.toml") },
     Preset { id: "backoff-jitter", toml: include_str!("../../../scenarios/backoff-jitter.toml") },
     Preset { id: "retry-budget", toml: include_str!("../../../scenarios/retry-budget.toml") },
+    Preset { id: "chaos-game-day", toml: include_str!("../../../scenarios/chaos-game-day.toml") },
+    Preset {
+        id: "outlier-ejection",
+        toml: include_str!("../../../scenarios/outlier-ejection.toml"),
+    },
+    Preset { id: "autoscaling", toml: include_str!("../../../scenarios/autoscaling.toml") },
 ];
 
 /// The preset with this id, read into a scenario; `None` for an unknown id.

@@ -651,6 +651,19 @@ impl Sim {
         self.roots.values().filter(|r| r.outcome.is_none()).count() as u64
     }
 
+    /// Live entities: roots, calls, frames, jobs and messages. For tests
+    /// that check nothing is leaked.
+    #[doc(hidden)]
+    pub fn live_entities(&self) -> (usize, usize, usize, usize, usize) {
+        (
+            self.roots.len(),
+            self.calls.len(),
+            self.frames.len(),
+            self.jobs.len(),
+            self.messages.len(),
+        )
+    }
+
     /// The client's request rate now, in requests per second.
     pub fn current_rate(&self) -> f64 {
         rate_at(&self.load, self.now)
@@ -1221,8 +1234,13 @@ impl Sim {
         let (call, parent, edge) = (f.call, f.parent, f.edge);
         match &f.kind {
             &FrameKind::Leaf { instance, .. } => {
+                // A late answer to a try the caller gave up on tells its
+                // outlier detection nothing: the timeout already counted.
+                let awaited = self.chain_alive(frame);
                 self.remove_leaf(frame);
-                self.record_outlier(edge, instance, res);
+                if awaited {
+                    self.record_outlier(edge, instance, res);
+                }
                 self.complete(call, parent, res);
             }
             FrameKind::Timer { .. } => {
@@ -1359,6 +1377,11 @@ impl Sim {
             PolicyEventKind::Timeout { try_no: c.tries }
         };
         self.event(Some(edge), None, kind);
+        if !overall {
+            if let Some(instance) = self.leaf_instance(child) {
+                self.record_outlier(edge, instance, Res::Fail(FailureKind::Timeout));
+            }
+        }
         let cancel = self.edge_states[edge].spec.cancel_on_give_up;
         self.cut(edge, child, cancel);
         self.complete(call, parent, Res::Fail(FailureKind::Timeout));
@@ -1584,7 +1607,11 @@ impl Sim {
     fn record_outlier(&mut self, edge: usize, instance: usize, res: Res) {
         let hosts = self.services[self.edges[edge].to].ready as usize;
         let Some(detector) = self.edge_states[edge].outliers.as_mut() else { return };
-        let is_5xx = matches!(res, Res::Fail(FailureKind::Error | FailureKind::Rejected));
+        // Envoy counts locally originated failures too: a timeout is a 504.
+        let is_5xx = matches!(
+            res,
+            Res::Fail(FailureKind::Error | FailureKind::Rejected | FailureKind::Timeout)
+        );
         if let Some(until) = detector.record(self.now, instance, is_5xx, hosts) {
             let until_s = crate::time::to_secs(until);
             self.event(Some(edge), None, PolicyEventKind::InstanceEjected { instance, until_s });
@@ -1620,7 +1647,10 @@ impl Sim {
             .iter()
             .filter(|i| matches!(i.state, InstanceState::Ready | InstanceState::Starting))
             .count() as u32;
-        let desired = autoscaler.desired(now, current, utilisation);
+        let serving =
+            s.instances.iter().filter(|i| i.state == InstanceState::Ready && i.down == 0).count()
+                as u32;
+        let desired = autoscaler.desired(now, current, serving, utilisation);
         let (period, startup) = (autoscaler.period(), autoscaler.startup());
         self.schedule(now + period, Event::AutoscaleSync(service));
         if desired == current {
@@ -1635,7 +1665,9 @@ impl Sim {
                 let slot = s.instances.iter().position(|i| i.state == InstanceState::Off);
                 started.push(match slot {
                     Some(i) => {
-                        s.instances[i].state = InstanceState::Starting;
+                        // A fresh instance in an old slot: whatever killed
+                        // the previous one does not carry over.
+                        s.instances[i] = Instance::new(InstanceState::Starting);
                         i
                     }
                     None => {
@@ -1657,7 +1689,12 @@ impl Sim {
                 remove -= 1;
             }
         }
-        for inst in s.instances.iter_mut().rev() {
+        // Dead instances go first (a replacement is what a scale-in of a
+        // crashed pod amounts to), then the newest.
+        let mut order: Vec<usize> = (0..s.instances.len()).rev().collect();
+        order.sort_by_key(|&i| s.instances[i].down == 0);
+        for i in order {
+            let inst = &mut s.instances[i];
             if remove > 0 && inst.state == InstanceState::Ready && s.ready > 1 {
                 inst.state = if inst.busy == 0 && inst.queue.is_empty() {
                     InstanceState::Off
@@ -1681,6 +1718,17 @@ impl Sim {
     }
 
     // ----- cancellation ----------------------------------------------------
+
+    /// The instance the try at the bottom of a chain went to.
+    fn leaf_instance(&self, mut frame: Option<FrameKey>) -> Option<usize> {
+        while let Some(f) = frame.and_then(|f| self.frames.get(f)) {
+            if let FrameKind::Leaf { instance, .. } = f.kind {
+                return Some(instance);
+            }
+            frame = f.child;
+        }
+        None
+    }
 
     /// Removes a leaf frame, keeping the count of retries under way.
     fn remove_leaf(&mut self, leaf: FrameKey) {
@@ -1839,11 +1887,21 @@ impl Sim {
     /// to the metrics; called before every change of either count.
     fn account_occupancy(&mut self, service: usize) {
         let s = &mut self.services[service];
-        let (counts, since) = ((s.busy, s.queued, s.workers * s.ready), s.occupancy_since);
+        // Offered capacity: the instances that can work, serving or
+        // draining, and not killed.
+        let working = s
+            .instances
+            .iter()
+            .filter(|i| {
+                i.down == 0 && matches!(i.state, InstanceState::Ready | InstanceState::Draining)
+            })
+            .count() as u32;
+        let capacity = s.workers * working;
+        let (counts, since) = ((s.busy, s.queued, capacity), s.occupancy_since);
         s.occupancy_since = self.now;
         let span = self.now - since;
         s.busy_since_sync += s.busy as u64 * span;
-        s.capacity_since_sync += (s.workers * s.ready) as u64 * span;
+        s.capacity_since_sync += capacity as u64 * span;
         self.metrics.record_occupancy(service, counts, since, self.now);
     }
 

@@ -390,7 +390,7 @@ fn the_retry_chain_file_is_the_built_in_scenario() {
 
 #[test]
 fn every_preset_reads_validates_and_runs() {
-    assert!(PRESETS.len() >= 10);
+    assert!(PRESETS.len() >= 13);
     for preset in PRESETS {
         let scenario =
             parse_scenario(preset.toml).unwrap_or_else(|e| panic!("{}:\n{e}", preset.id));
@@ -606,6 +606,154 @@ fn the_budget_preset_stops_the_retry_storm() {
     }
 }
 
+/// Every preset runs for its whole `duration_s`, and every request it sent
+/// is accounted for: ended in one of the outcomes, or still in flight.
+#[test]
+fn every_preset_runs_to_its_end_and_accounts_for_every_request() {
+    for preset in PRESETS {
+        let sim = run_preset(preset.id);
+        let c = sim.report().client;
+        let ended = c.successes
+            + c.degraded
+            + c.errors
+            + c.timeouts
+            + c.rejections
+            + c.short_circuited
+            + c.bulkhead_full;
+        assert_eq!(c.requests, ended + c.in_flight, "{}: {c:?}", preset.id);
+        assert!(ended > 0, "{} answers requests", preset.id);
+    }
+}
+
+/// The time of each chaos event of a kind, in seconds.
+fn chaos_times(sim: &Sim, wanted: fn(&PolicyEventKind) -> bool) -> Vec<f64> {
+    sim.report().chaos.events.iter().filter(|e| wanted(&e.kind)).map(|e| e.t_s).collect()
+}
+
+/// Client requests answered (fully or degraded) over those that ended, in
+/// the seconds [from, to).
+fn answered_share(sim: &Sim, from: u64, to: u64) -> f64 {
+    let (mut answered, mut ended) = (0, 0);
+    for t in from..to {
+        let c = sim.second_report(t).expect("a kept second").client;
+        answered += c.successes + c.degraded;
+        ended += c.successes
+            + c.degraded
+            + c.errors
+            + c.timeouts
+            + c.rejections
+            + c.short_circuited
+            + c.bulkhead_full;
+    }
+    answered as f64 / ended as f64
+}
+
+#[test]
+fn the_game_day_holds_through_the_first_faults_and_aborts_on_the_last() {
+    let sim = run_preset("chaos-game-day");
+    let faults = &sim.scenario().chaos.faults;
+    assert_eq!(faults.len(), 3);
+    let hypothesis = sim.scenario().chaos.hypothesis.clone().expect("a hypothesis");
+    let report = sim.report();
+    assert!(report.chaos.aborted, "{:?}", report.chaos);
+    let aborted = chaos_times(&sim, |k| matches!(k, PolicyEventKind::ExperimentAborted { .. }));
+    assert_eq!(aborted.len(), 1, "aborted once");
+    let last = faults.last().unwrap();
+    // The abort comes after the last fault starts, before it would have
+    // ended: the first two faults passed.
+    assert!(aborted[0] > last.start_s && aborted[0] < last.end_s.unwrap(), "{aborted:?}");
+    let rate = report.chaos.events.iter().find_map(|e| match e.kind {
+        PolicyEventKind::ExperimentAborted { success_rate } => Some(success_rate),
+        _ => None,
+    });
+    assert!(rate.unwrap() < hypothesis.min_success_rate, "{rate:?}");
+    // The first two faults ended on schedule; the last one at the abort.
+    let ended: Vec<(usize, f64)> = report
+        .chaos
+        .events
+        .iter()
+        .filter_map(|e| match e.kind {
+            PolicyEventKind::FaultEnded { fault } => Some((fault, e.t_s)),
+            _ => None,
+        })
+        .collect();
+    let scheduled = |i: usize| faults[i].end_s.unwrap();
+    assert_eq!(ended, [(0, scheduled(0)), (1, scheduled(1)), (2, aborted[0])]);
+    // Each fault did what it says: refused tries at the dead instance, lost
+    // messages on the link.
+    let payments = sim.scenario().services.iter().position(|s| s.name == "payments").unwrap();
+    assert!(report.services[payments].rejections.instance_down > 500, "{report:?}");
+    let link = edge_index(&sim, "orders", "inventory");
+    assert!(report.edges[link].lost_messages > 100, "{:?}", report.edges[link]);
+}
+
+#[test]
+fn the_outlier_preset_ejects_the_dead_instance_and_the_answers_recover() {
+    let sim = run_preset("outlier-ejection");
+    let kill = sim.scenario().chaos.faults[0].start_s;
+    let edge = edge_index(&sim, "api", "db");
+    let ejected: Vec<f64> = sim
+        .metrics()
+        .events()
+        .filter(|e| e.edge == Some(edge))
+        .filter(|e| matches!(e.kind, PolicyEventKind::InstanceEjected { instance: 0, .. }))
+        .map(|e| e.at_us as f64 / SECOND as f64)
+        .collect();
+    assert!(!ejected.is_empty() && ejected[0] - kill < 1.0, "ejected soon after: {ejected:?}");
+    let after = ejected[0].ceil() as u64;
+    let share = answered_share(&sim, after, sim.scenario().duration_s as u64);
+    assert!(share > 0.99, "{share}");
+
+    // With Envoy's default cap of 10 %, one host of three is too many to
+    // eject: a third of the tries keep going to the dead instance.
+    let mut scenario = preset("outlier-ejection").unwrap();
+    scenario.calls[edge].outlier_detection.as_mut().unwrap().max_ejection_percent = 10.0;
+    let end = from_secs(scenario.duration_s);
+    let mut capped = Sim::new(scenario).unwrap();
+    capped.advance_to(end);
+    let ejections = capped
+        .metrics()
+        .events()
+        .filter(|e| matches!(e.kind, PolicyEventKind::InstanceEjected { .. }))
+        .count();
+    assert_eq!(ejections, 0);
+    let share = answered_share(&capped, after, 150);
+    assert!((share - 2.0 / 3.0).abs() < 0.05, "{share}");
+}
+
+#[test]
+fn the_autoscaling_preset_scales_up_with_the_ramp_and_back_down() {
+    let sim = run_preset("autoscaling");
+    let moves: Vec<(f64, u32, u32)> = sim
+        .metrics()
+        .events()
+        .filter_map(|e| match e.kind {
+            PolicyEventKind::Scaled { from, to, .. } => {
+                Some((e.at_us as f64 / SECOND as f64, from, to))
+            }
+            _ => None,
+        })
+        .collect();
+    // Up while the load ramps up (from 60 to 120 s), each step a rise, to
+    // the 5 instances the load needs at 60 % (or one more: the ramp is
+    // still rising at some looks); then, once the load is back down, only
+    // falls, to one.
+    let peak = moves.iter().enumerate().max_by_key(|(_, &(_, _, to))| to).map(|(i, _)| i).unwrap();
+    assert!((5..=6).contains(&moves[peak].2), "{moves:?}");
+    assert!(peak >= 2, "in several steps: {moves:?}");
+    assert!(moves[..=peak].iter().all(|&(t, from, to)| to > from && t <= 150.0), "{moves:?}");
+    assert!(moves[peak + 1..].iter().all(|&(_, from, to)| to < from), "{moves:?}");
+    assert_eq!(moves.last().map(|&(_, _, to)| to), Some(1), "{moves:?}");
+    assert_eq!(sim.service_load(0).instances, 1);
+    // The start-up delay shows as a surge: requests turned away while the
+    // new instances start, and none once they serve.
+    let turned_away = |from: u64, to: u64| -> u64 {
+        (from..to).map(|t| sim.second_report(t).unwrap().client.rejections).sum()
+    };
+    assert!(turned_away(60, 175) > 1_000, "{}", turned_away(60, 175));
+    assert_eq!(turned_away(175, 300), 0);
+}
+
 /// The fenced blocks of a Markdown text with their language, in order.
 fn fenced_blocks(markdown: &str) -> Vec<(&str, String)> {
     let mut blocks = Vec::new();
@@ -626,8 +774,8 @@ fn fenced_blocks(markdown: &str) -> Vec<(&str, String)> {
 }
 
 /// The examples in `docs/scenarios.md` say what the reader does: every
-/// complete file there reads, except the broken ones, whose report the page
-/// shows word for word.
+/// complete file there reads and runs, except the broken ones, whose report
+/// the page shows word for word.
 #[test]
 fn the_documented_examples_are_right() {
     let blocks = fenced_blocks(include_str!("../../../docs/scenarios.md"));
@@ -642,7 +790,12 @@ fn the_documented_examples_are_right() {
         .filter(|(language, text)| *language == "toml" && text.contains("[[services]]"))
     {
         match parse_scenario(file) {
-            Ok(_) => read += 1,
+            Ok(scenario) => {
+                let mut sim = Sim::new(scenario).expect("a file that reads runs");
+                sim.advance_to(5 * SECOND);
+                assert!(sim.metrics().totals().client.requests > 0, "{file}");
+                read += 1;
+            }
             Err(error) => {
                 let report = format!("{error}\n");
                 assert!(reports.contains(&report.as_str()), "undocumented report:\n{report}");
@@ -650,7 +803,7 @@ fn the_documented_examples_are_right() {
             }
         }
     }
-    assert!(read >= 2 && refused >= 2, "{read} examples read, {refused} refused");
+    assert!(read >= 5 && refused >= 2, "{read} examples read, {refused} refused");
 }
 
 /// A tiny deterministic generator, so that the garbage is the same on every
