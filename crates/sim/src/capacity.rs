@@ -262,6 +262,13 @@ impl OutlierDetector {
         }
     }
 
+    /// Forgets a host: its slot now holds a new instance.
+    pub fn forget(&mut self, host: usize) {
+        if let Some(h) = self.hosts.get_mut(host) {
+            *h = HostHealth::default();
+        }
+    }
+
     pub fn is_ejected(&self, host: usize) -> bool {
         self.hosts.get(host).is_some_and(|h| h.ejected_until.is_some())
     }

@@ -336,6 +336,12 @@ impl<T: Clone> Seconds<T> {
         &mut self.buckets[index.min(last)]
     }
 
+    /// Whether second `sec` is older than every bucket kept: writing to it
+    /// would land in the wrong bucket.
+    pub fn is_dropped(&self, sec: u64) -> bool {
+        !self.buckets.is_empty() && sec < self.first
+    }
+
     /// The bucket of second `sec`, if it is still kept.
     pub fn get(&self, sec: u64) -> Option<&T> {
         sec.checked_sub(self.first).and_then(|i| self.buckets.get(i as usize))
@@ -522,13 +528,16 @@ impl Metrics {
         while start < to {
             let end = to.min((start / SECOND + 1) * SECOND);
             let span = end - start;
-            for counters in [
-                &mut self.totals.services[service],
-                &mut self.series.at(start / SECOND, &self.empty).counts.services[service],
-            ] {
+            let add = |counters: &mut ServiceCounters| {
                 counters.busy_us += busy as u64 * span;
                 counters.queued_us += queued as u64 * span;
                 counters.capacity_us += capacity as u64 * span;
+            };
+            add(&mut self.totals.services[service]);
+            // A long advance can reach back past the seconds the series
+            // keep: those count in the totals only.
+            if !self.series.is_dropped(start / SECOND) {
+                add(&mut self.series.at(start / SECOND, &self.empty).counts.services[service]);
             }
             start = end;
         }

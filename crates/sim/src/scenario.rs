@@ -263,8 +263,9 @@ pub struct CallSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_ms: Option<f64>,
     /// The order in which the policies wrap the call, outermost first.
-    /// Default: Resilience4j's, retry → breaker → bulkhead → timeout, so
-    /// that the breaker sees every try.
+    /// Default: Resilience4j's aspect order, retry → breaker → timeout →
+    /// bulkhead, so that the breaker sees every try and a try's timeout
+    /// covers its wait for a bulkhead permit.
     #[serde(default = "defaults::order")]
     pub order: Vec<Layer>,
     /// The caller's answer fails when this call fails (unless a fallback is
@@ -378,7 +379,7 @@ pub mod defaults {
     }
     pub fn order() -> Vec<super::Layer> {
         use super::Layer::*;
-        vec![Retry, Breaker, Bulkhead, Timeout]
+        vec![Retry, Breaker, Timeout, Bulkhead]
     }
 }
 

@@ -187,6 +187,9 @@ struct Instance {
     /// Chaos kills holding the instance down (faults may overlap).
     down: u32,
     state: InstanceState,
+    /// Starts so far in this slot: a start-up event for an earlier one,
+    /// cancelled since, is recognised and ignored.
+    generation: u32,
 }
 
 /// Where an instance is in its life under the autoscaler.
@@ -204,7 +207,7 @@ enum InstanceState {
 
 impl Instance {
     fn new(state: InstanceState) -> Self {
-        Instance { busy: 0, queue: VecDeque::new(), down: 0, state }
+        Instance { busy: 0, queue: VecDeque::new(), down: 0, state, generation: 0 }
     }
 }
 
@@ -318,16 +321,18 @@ struct Call {
 }
 
 enum FrameKind {
-    /// One try on the wire; `job` once the callee has taken it.
+    /// One try on the wire: its request while it travels, then its job.
     Leaf {
-        try_no: u32,
         instance: usize,
         job: Option<JobKey>,
-        cancelled: bool,
+        request: Option<MsgKey>,
     },
+    /// `holds_retry` while a retry it decided on is pending or under way:
+    /// Envoy's count of retries in progress, for a percentage budget.
     Retry {
         attempts: u32,
         backoff: Backoff,
+        holds_retry: bool,
     },
     Breaker {
         since: Micros,
@@ -395,22 +400,29 @@ struct Message {
     arrives: Micros,
     kind: DotKind,
     payload: Payload,
+    /// A request whose caller cancelled it on the way: dropped on arrival.
+    cancelled: bool,
 }
 
 enum Event {
     /// The next client request arrives, if the load generation still matches.
     Arrival(u64),
+    /// Constant arrivals plan again at a change of rate, if the load
+    /// generation still matches.
+    ArrivalReplan(u64),
     Deliver(MsgKey),
     WorkDone(JobKey),
     TimerFires(FrameKey),
     RetryDue(FrameKey),
     BulkheadGiveUp(FrameKey),
+    /// A waiter that was handed a bulkhead permit goes on inside.
+    BulkheadAdmit(FrameKey),
     BreakerTick(usize),
     FaultStarts(usize),
     FaultEnds(usize),
     CheckHypothesis,
     AutoscaleSync(usize),
-    InstanceReady(usize, usize),
+    InstanceReady(usize, usize, u32),
     OutlierTick(usize),
 }
 
@@ -679,7 +691,7 @@ impl Sim {
             s.instances.iter().filter(|i| i.state == InstanceState::Starting).count() as u32;
         ServiceLoad {
             busy_workers: s.busy,
-            workers: s.workers * n,
+            workers: s.workers * working_instances(s),
             queued: s.queued,
             queue_capacity: s.queue_capacity * n,
             in_flight: s.busy + s.queued,
@@ -977,14 +989,24 @@ impl Sim {
                 (gap.round() as Micros).max(1)
             }
             Arrivals::Constant => {
+                // The next arrival at today's rate, unless the rate changes
+                // first: then plan again from the change, sending nothing.
                 let rate = rate_at(&self.load, self.now);
-                if rate > 0.0 {
-                    ((SECOND as f64 / rate).round() as Micros).max(1)
-                } else {
-                    match next_look(&self.load, self.now) {
-                        Some(at) => at - self.now,
-                        None => return,
+                let gap = (rate > 0.0).then(|| ((SECOND as f64 / rate).round() as Micros).max(1));
+                let look = next_look(&self.load, self.now).map(|at| at - self.now);
+                match (gap, look) {
+                    (Some(gap), Some(look)) if look < gap => {
+                        let at = self.now + look.max(1);
+                        self.schedule(at, Event::ArrivalReplan(self.arrival_generation));
+                        return;
                     }
+                    (Some(gap), _) => gap,
+                    (None, Some(look)) => {
+                        let at = self.now + look.max(1);
+                        self.schedule(at, Event::ArrivalReplan(self.arrival_generation));
+                        return;
+                    }
+                    (None, None) => return,
                 }
             }
         };
@@ -1014,6 +1036,11 @@ impl Sim {
                     self.schedule_arrival();
                 }
             }
+            Event::ArrivalReplan(generation) => {
+                if generation == self.arrival_generation {
+                    self.schedule_arrival();
+                }
+            }
             Event::Deliver(msg) => self.deliver(msg),
             Event::WorkDone(job) => self.work_done(job),
             Event::TimerFires(frame) => self.timer_fires(frame),
@@ -1023,11 +1050,19 @@ impl Sim {
                 }
             }
             Event::BulkheadGiveUp(frame) => self.bulkhead_give_up(frame),
+            Event::BulkheadAdmit(frame) => {
+                if let Some(f) = self.frames.get(frame) {
+                    let (call, depth) = (f.call, f.depth);
+                    self.enter(call, depth + 1, Some(frame));
+                }
+            }
             Event::FaultStarts(i) => self.fault_starts(i),
             Event::FaultEnds(i) => self.fault_ends(i),
             Event::CheckHypothesis => self.check_hypothesis(),
             Event::AutoscaleSync(service) => self.autoscale(service),
-            Event::InstanceReady(service, instance) => self.instance_ready(service, instance),
+            Event::InstanceReady(service, instance, generation) => {
+                self.instance_ready(service, instance, generation)
+            }
             Event::OutlierTick(edge) => self.outlier_tick(edge),
             Event::BreakerTick(edge) => {
                 if let Some(b) = self.edge_states[edge].breaker.as_mut() {
@@ -1117,7 +1152,7 @@ impl Sim {
         match layer {
             LayerKind::Retry => {
                 let backoff = Backoff::new(&self.edge_states[edge].backoff);
-                let kind = FrameKind::Retry { attempts: 0, backoff };
+                let kind = FrameKind::Retry { attempts: 0, backoff, holds_retry: false };
                 let frame = self.new_frame(call, depth, parent, kind);
                 self.retry_attempt(frame);
             }
@@ -1197,14 +1232,13 @@ impl Sim {
         let (root, edge, try_no) = (c.root, c.edge, c.tries);
         let retry = try_no > 1;
         let instance = self.pick_instance(edge);
-        let kind = FrameKind::Leaf { try_no, instance, job: None, cancelled: false };
+        let kind = FrameKind::Leaf { instance, job: None, request: None };
         let leaf = self.new_frame(call, depth, parent, kind);
         self.metrics.record(self.now, |m| {
             m.edges[edge].tries += 1;
             m.edges[edge].retries += retry as u64;
         });
         if retry {
-            self.edge_states[edge].active_retries += 1;
             self.event(Some(edge), None, PolicyEventKind::Retry { try_no });
         }
         let deadline = if self.edge_states[edge].spec.propagate_deadline {
@@ -1214,7 +1248,13 @@ impl Sim {
         };
         self.roots[root].open += 1;
         let dot = if retry { DotKind::Retry } else { DotKind::FirstTry };
-        self.send(root, edge, dot, Payload::Request { leaf, call, instance, deadline });
+        let request =
+            self.send(root, edge, dot, Payload::Request { leaf, call, instance, deadline });
+        if let Some(FrameKind::Leaf { request: slot, .. }) =
+            self.frames.get_mut(leaf).map(|f| &mut f.kind)
+        {
+            *slot = request;
+        }
     }
 
     /// A result comes out of the frame below `parent`: hand it to `parent`,
@@ -1262,19 +1302,34 @@ impl Sim {
                 self.breaker_transitions(edge);
                 self.complete(call, parent, res);
             }
-            &FrameKind::Retry { attempts, .. } => {
+            &FrameKind::Retry { attempts, holds_retry, .. } => {
                 let state = &mut self.edge_states[edge];
+                // The retry this frame held, if any, has had its answer.
+                if holds_retry {
+                    state.active_retries -= 1;
+                }
+                // gRPC charges the token bucket only for failures the call
+                // would retry.
                 if let Some(budget) = state.budget.as_mut() {
                     match res {
                         Res::Ok { .. } => budget.on_success(),
-                        Res::Fail(_) => budget.on_failure(),
+                        Res::Fail(kind) if state.spec.retry_on.contains(&kind) => {
+                            budget.on_failure()
+                        }
+                        Res::Fail(_) => {}
                     }
                 }
-                if self.should_retry(edge, attempts, res) {
-                    let FrameKind::Retry { backoff, .. } = &mut self.frames[frame].kind else {
-                        unreachable!("matched above")
-                    };
+                let retry = self.should_retry(edge, attempts, res);
+                let FrameKind::Retry { backoff, holds_retry, .. } = &mut self.frames[frame].kind
+                else {
+                    unreachable!("matched above")
+                };
+                *holds_retry = retry;
+                if retry {
+                    // As Envoy, a retry counts as in progress from the
+                    // moment it is decided, through its pause.
                     let delay = backoff.delay(attempts, &mut self.jitter);
+                    self.edge_states[edge].active_retries += 1;
                     self.schedule(self.now.saturating_add(delay), Event::RetryDue(frame));
                 } else {
                     self.frames.remove(frame);
@@ -1309,11 +1364,13 @@ impl Sim {
     fn release_bulkhead(&mut self, edge: usize) {
         let next = self.edge_states[edge].bulkhead.as_mut().and_then(Bulkhead::release);
         if let Some(next) = next {
-            // The first waiter takes the permit and goes on inside.
+            // The first waiter takes the permit now and goes on inside in an
+            // event of its own: going on here could release again at once
+            // (a breaker inside refusing it), and so on down the queue, one
+            // stack frame per waiter.
             if let Some(f) = self.frames.get_mut(next) {
                 f.kind = FrameKind::Bulkhead { holding: true };
-                let (call, depth) = (f.call, f.depth);
-                self.enter(call, depth + 1, Some(next));
+                self.schedule(self.now, Event::BulkheadAdmit(next));
             }
         }
     }
@@ -1367,20 +1424,23 @@ impl Sim {
         let c = &self.calls[call];
         let edge = c.edge;
         let service = self.edges[edge].to;
-        self.metrics.record(self.now, |m| {
-            m.services[service].timeouts += 1;
-            m.edges[edge].timeouts += 1;
-        });
+        // A try timed out only if one was out: an overall deadline that
+        // passes during a pause or a wait for a permit cuts no try.
+        let outstanding = self.leaf_instance(child);
+        if outstanding.is_some() {
+            self.metrics.record(self.now, |m| {
+                m.services[service].timeouts += 1;
+                m.edges[edge].timeouts += 1;
+            });
+        }
         let kind = if overall {
             PolicyEventKind::DeadlineExceeded
         } else {
             PolicyEventKind::Timeout { try_no: c.tries }
         };
         self.event(Some(edge), None, kind);
-        if !overall {
-            if let Some(instance) = self.leaf_instance(child) {
-                self.record_outlier(edge, instance, Res::Fail(FailureKind::Timeout));
-            }
+        if let Some(instance) = outstanding {
+            self.record_outlier(edge, instance, Res::Fail(FailureKind::Timeout));
         }
         let cancel = self.edge_states[edge].spec.cancel_on_give_up;
         self.cut(edge, child, cancel);
@@ -1516,6 +1576,7 @@ impl Sim {
         let count = if count == 0 { instances } else { count.min(instances) };
         let killed: Vec<usize> = (0..count).collect();
         for &instance in &killed {
+            self.account_occupancy(service);
             self.services[service].instances[instance].down += 1;
             // Queued work first, so that no freed worker picks it up.
             let queued: Vec<JobKey> =
@@ -1544,6 +1605,7 @@ impl Sim {
         f.active = false;
         let (service, edge, killed) = (f.service, f.edge, std::mem::take(&mut f.killed));
         if let Some(service) = service {
+            self.account_occupancy(service);
             for instance in killed {
                 let inst = &mut self.services[service].instances[instance];
                 inst.down = inst.down.saturating_sub(1);
@@ -1667,7 +1729,9 @@ impl Sim {
                     Some(i) => {
                         // A fresh instance in an old slot: whatever killed
                         // the previous one does not carry over.
+                        let generation = s.instances[i].generation + 1;
                         s.instances[i] = Instance::new(InstanceState::Starting);
+                        s.instances[i].generation = generation;
                         i
                     }
                     None => {
@@ -1677,7 +1741,17 @@ impl Sim {
                 });
             }
             for index in started {
-                self.schedule(now + startup, Event::InstanceReady(service, index));
+                let generation = self.services[service].instances[index].generation;
+                self.schedule(now + startup, Event::InstanceReady(service, index, generation));
+                // Callers forget what their outlier detection knew of the
+                // slot's previous instance.
+                for (e, state) in self.edge_states.iter_mut().enumerate() {
+                    if self.edges[e].to == service {
+                        if let Some(o) = state.outliers.as_mut() {
+                            o.forget(index);
+                        }
+                    }
+                }
             }
             return;
         }
@@ -1707,8 +1781,9 @@ impl Sim {
         }
     }
 
-    fn instance_ready(&mut self, service: usize, instance: usize) {
-        if self.services[service].instances[instance].state != InstanceState::Starting {
+    fn instance_ready(&mut self, service: usize, instance: usize, generation: u32) {
+        let inst = &self.services[service].instances[instance];
+        if inst.state != InstanceState::Starting || inst.generation != generation {
             return;
         }
         self.account_occupancy(service);
@@ -1732,12 +1807,7 @@ impl Sim {
 
     /// Removes a leaf frame, keeping the count of retries under way.
     fn remove_leaf(&mut self, leaf: FrameKey) {
-        let Some(f) = self.frames.remove(leaf) else { return };
-        if let FrameKind::Leaf { try_no, .. } = f.kind {
-            if try_no > 1 {
-                self.edge_states[f.edge].active_retries -= 1;
-            }
-        }
+        self.frames.remove(leaf);
     }
 
     /// The caller has given up on everything from `frame` down: its
@@ -1751,16 +1821,17 @@ impl Sim {
             let Some(fr) = self.frames.get_mut(f) else { return };
             frame = fr.child;
             match &mut fr.kind {
-                FrameKind::Leaf { job, cancelled, .. } => {
-                    if !cancel {
-                        // Left in place: its answer, when it comes, finds
-                        // the chain above it gone and goes no further.
-                        return;
-                    }
-                    *cancelled = true;
-                    if let Some(job) = *job {
-                        self.remove_leaf(f);
-                        self.abort_job(job);
+                &mut FrameKind::Leaf { job, request, .. } => {
+                    // The leaf goes: an answer that comes later finds no one
+                    // waiting for it (and the work, if not cancelled, runs
+                    // on as orphaned work).
+                    self.remove_leaf(f);
+                    if cancel {
+                        if let Some(job) = job {
+                            self.abort_job(job);
+                        } else if let Some(m) = request.and_then(|m| self.messages.get_mut(m)) {
+                            m.cancelled = true;
+                        }
                     }
                     return;
                 }
@@ -1781,7 +1852,13 @@ impl Sim {
                         b.forget(f);
                     }
                 }
-                FrameKind::Retry { .. } | FrameKind::Timer { .. } => {
+                &mut FrameKind::Retry { holds_retry, .. } => {
+                    self.frames.remove(f);
+                    if holds_retry {
+                        self.edge_states[edge].active_retries -= 1;
+                    }
+                }
+                FrameKind::Timer { .. } => {
                     self.frames.remove(f);
                 }
             }
@@ -1836,7 +1913,14 @@ impl Sim {
 
     // ----- messages and services ------------------------------------------
 
-    fn send(&mut self, root: RootKey, edge: usize, kind: DotKind, payload: Payload) {
+    /// Puts a message on the wire; `None` if a network fault drops it.
+    fn send(
+        &mut self,
+        root: RootKey,
+        edge: usize,
+        kind: DotKind,
+        payload: Payload,
+    ) -> Option<MsgKey> {
         let (loss, added) = self.network_faults(edge);
         if loss > 0.0 && self.chaos.chance(loss) {
             // Dropped on the wire: the caller finds out by timing out.
@@ -1844,12 +1928,14 @@ impl Sim {
             if matches!(payload, Payload::Request { .. }) {
                 self.roots[root].open -= 1;
             }
-            return;
+            return None;
         }
         let arrives = self.now.saturating_add(self.edges[edge].latency).saturating_add(added);
-        let msg =
-            self.messages.insert(Message { root, edge, sent: self.now, arrives, kind, payload });
+        let sent = self.now;
+        let message = Message { root, edge, sent, arrives, kind, payload, cancelled: false };
+        let msg = self.messages.insert(message);
         self.schedule(arrives, Event::Deliver(msg));
+        Some(msg)
     }
 
     fn deliver(&mut self, msg: MsgKey) {
@@ -1859,13 +1945,12 @@ impl Sim {
         match m.payload {
             Payload::Request { leaf, call, instance, deadline } => {
                 self.roots[m.root].open -= 1;
-                let cancelled = matches!(
-                    self.frames.get(leaf).map(|f| &f.kind),
-                    Some(FrameKind::Leaf { cancelled: true, .. })
-                );
-                if cancelled {
-                    self.remove_leaf(leaf);
-                } else {
+                if let Some(FrameKind::Leaf { request, .. }) =
+                    self.frames.get_mut(leaf).map(|f| &mut f.kind)
+                {
+                    *request = None;
+                }
+                if !m.cancelled {
                     self.receive(m.root, m.edge, leaf, call, instance, deadline);
                 }
             }
@@ -1887,16 +1972,7 @@ impl Sim {
     /// to the metrics; called before every change of either count.
     fn account_occupancy(&mut self, service: usize) {
         let s = &mut self.services[service];
-        // Offered capacity: the instances that can work, serving or
-        // draining, and not killed.
-        let working = s
-            .instances
-            .iter()
-            .filter(|i| {
-                i.down == 0 && matches!(i.state, InstanceState::Ready | InstanceState::Draining)
-            })
-            .count() as u32;
-        let capacity = s.workers * working;
+        let capacity = s.workers * working_instances(s);
         let (counts, since) = ((s.busy, s.queued, capacity), s.occupancy_since);
         s.occupancy_since = self.now;
         let span = self.now - since;
@@ -2245,6 +2321,16 @@ impl Sim {
             self.metrics.record_settled(self.now, &r.attempts);
         }
     }
+}
+
+/// Instances that offer workers: serving or draining, and not killed.
+fn working_instances(s: &Service) -> u32 {
+    s.instances
+        .iter()
+        .filter(|i| {
+            i.down == 0 && matches!(i.state, InstanceState::Ready | InstanceState::Draining)
+        })
+        .count() as u32
 }
 
 /// An edge's backoff: its own configuration, or a fixed pause of

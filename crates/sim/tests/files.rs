@@ -81,7 +81,7 @@ fn a_minimal_file_gets_the_documented_defaults() {
             breaker: None,
             bulkhead: None,
             deadline_ms: None,
-            order: vec![Layer::Retry, Layer::Breaker, Layer::Bulkhead, Layer::Timeout],
+            order: vec![Layer::Retry, Layer::Breaker, Layer::Timeout, Layer::Bulkhead],
             critical: true,
             fallback: None,
             propagate_deadline: false,

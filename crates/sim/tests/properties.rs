@@ -74,7 +74,7 @@ fn breaker() -> impl Strategy<Value = Option<BreakerConfig>> {
     let rate = (any::<bool>(), 1u32..30, 1u32..20, 1.0..100.0, 1.0..100.0, 1.0..500.0)
         .prop_flat_map(|(time, size, minimum, failure, slow, slow_ms)| {
             let half_open = prop_oneof![Just(0.0), 1.0..2_000.0];
-            (0.0..3_000.0, 1u32..5, half_open, any::<bool>()).prop_map(
+            (1.0..3_000.0, 1u32..5, half_open, any::<bool>()).prop_map(
                 move |(wait, permitted, max_half_open, automatic)| BreakerConfig::FailureRate {
                     sliding_window_type: if time {
                         SlidingWindowType::TimeBased
@@ -93,7 +93,7 @@ fn breaker() -> impl Strategy<Value = Option<BreakerConfig>> {
                 },
             )
         });
-    let consecutive = (1u32..10, 0.0..3_000.0).prop_map(|(failures, wait_in_open_ms)| {
+    let consecutive = (1u32..10, 1.0..3_000.0).prop_map(|(failures, wait_in_open_ms)| {
         BreakerConfig::ConsecutiveFailures { failures, wait_in_open_ms }
     });
     prop_oneof![2 => Just(None), 1 => rate.prop_map(Some), 1 => consecutive.prop_map(Some)]
