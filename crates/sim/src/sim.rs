@@ -511,6 +511,7 @@ pub struct Sim {
     messages: SlotMap<MsgKey, Message>,
     metrics: Metrics,
     events_processed: u64,
+    changed_at: Micros,
     faults: Vec<FaultState>,
     hypothesis: Option<Hypothesis>,
     hypothesis_pending: bool,
@@ -607,6 +608,7 @@ impl Sim {
             jobs: SlotMap::with_key(),
             messages: SlotMap::with_key(),
             events_processed: 0,
+            changed_at: 0,
             faults: Vec::new(),
             hypothesis: None,
             hypothesis_pending: false,
@@ -909,10 +911,17 @@ impl Sim {
         Ok(())
     }
 
+    /// When the parameters last changed: the measured amplification covers
+    /// requests sent since then.
+    pub fn last_change(&self) -> Micros {
+        self.changed_at
+    }
+
     /// Starts measuring amplification afresh: requests that began before
     /// the change no longer count.
     fn parameters_changed(&mut self) {
         self.epoch += 1;
+        self.changed_at = self.now;
         self.metrics.restart_amplification();
     }
 

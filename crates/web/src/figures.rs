@@ -107,6 +107,12 @@ impl Figures {
             }
         };
         let client = rates.client;
+        // Right after a change the first requests to settle are the quick
+        // ones (fast failures, refusals): their average is not yet the
+        // system's. Show a figure only once a whole measurement window has
+        // passed since the change.
+        let window = brownout_sim::metrics::AMPLIFICATION_SECONDS * brownout_sim::time::SECOND;
+        let settled = sim.now().saturating_sub(sim.last_change()) >= window;
         let services = sim
             .scenario()
             .services
@@ -118,7 +124,7 @@ impl Figures {
                 ServiceRow {
                     name: spec.name.clone(),
                     attempts_per_sec: per_sec(c.attempts),
-                    amplification: sim.measured_amplification(i),
+                    amplification: settled.then(|| sim.measured_amplification(i)).flatten(),
                     shares: Shares::of(
                         c.successes.saturating_sub(c.degraded),
                         c.degraded,

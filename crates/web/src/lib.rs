@@ -25,7 +25,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use brownout_sim::time::MILLISECOND;
-use brownout_sim::{Progress, Scenario, Sim};
+use brownout_sim::{Scenario, Sim};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -109,15 +109,33 @@ impl App {
         let mut last_frame: Option<f64> = None;
         let mut last_figures = f64::NEG_INFINITY;
         let mut lagging = false;
+        // Real and simulated time over the recent frames, to tell whether
+        // the run keeps up with the chosen speed: slow frames (clamped to
+        // MAX_FRAME_GAP_MS) or an exhausted event budget both fall behind.
+        let (mut wanted_ms, mut got_ms) = (0.0f64, 0.0f64);
         self.animation = Some(AnimationLoop::start(move |now_ms| {
-            let gap = last_frame.map_or(0.0, |t| (now_ms - t).clamp(0.0, MAX_FRAME_GAP_MS));
+            let real = last_frame.map_or(0.0, |t| (now_ms - t).max(0.0));
+            let gap = real.min(MAX_FRAME_GAP_MS);
             last_frame = Some(now_ms);
             let mut sim = sim.borrow_mut();
             let play = playback.get();
             if play.playing && gap > 0.0 {
                 let step = (gap * play.speed * MILLISECOND as f64).round() as u64;
-                let target = sim.now().saturating_add(step);
-                lagging = sim.advance_to_within(target, EVENTS_PER_FRAME) == Progress::OutOfBudget;
+                let before = sim.now();
+                let target = before.saturating_add(step);
+                sim.advance_to_within(target, EVENTS_PER_FRAME);
+                // A long gap is a hidden tab or a stall, not slowness: it
+                // does not count against keeping up.
+                if real <= 1_000.0 {
+                    wanted_ms += real * play.speed;
+                    got_ms += (sim.now() - before) as f64 / MILLISECOND as f64;
+                }
+                if wanted_ms >= 2_000.0 * play.speed {
+                    lagging = got_ms < 0.8 * wanted_ms;
+                    (wanted_ms, got_ms) = (0.0, 0.0);
+                }
+            } else {
+                (wanted_ms, got_ms, lagging) = (0.0, 0.0, false);
             }
             let mut log = log.borrow_mut();
             log.update(&sim);
@@ -372,7 +390,7 @@ impl Component for App {
                     </ul>
                 </section>
 
-                <section class="lesson" aria-live="polite">
+                <section class="lesson">
                     <div class="lesson-figure">
                         <span class="lesson-label">{ format!("Predicted at {last_name}") }</span>
                         <span id="predicted" class="big" data-value={format!("{:.4}", f.predicted)}>{ times(f.predicted) }</span>
@@ -385,14 +403,16 @@ impl Component for App {
                     </div>
                     <p class="lesson-text">
                         { format!("{retries} {retries_word} = {} {tries_word} per hop. ", f.tries) }
-                        { format!("At 100 % errors, {} hops give {power} = {} attempts per request at {last_name}. ",
-                            f.hops, f.tries.pow(f.hops)) }
-                        { format!("At {error_pct:.0} % errors, the retry policy alone predicts {}.", times(f.predicted)) }
+                        { format!("At 100 % errors, {} hops give {power} = {} {} per request at {last_name}. ",
+                            f.hops, f.tries.pow(f.hops), if f.tries.pow(f.hops) == 1 { "attempt" } else { "attempts" }) }
+                        if error_pct < 100.0 {
+                            { format!("At {error_pct:.0} % errors, the retry policy alone predicts {}.", times(f.predicted)) }
+                        }
                         if choices.breaker || choices.budget {
                             { " The breaker and the retry budget refuse calls the retries would make: expect less." }
                         }
                         <br/>
-                        <small>{ "Attempts per client request, over the requests that finished in the last 10 simulated seconds since the last change. The prediction counts errors only: timeouts (retried too) and full queues move the measurement away from it." }</small>
+                        <small>{ "Measured: attempts per client request, averaged over the requests that finished in the last 10 simulated seconds, counting only requests sent after the last change (shown once 10 s have passed since it). The prediction counts errors only: timeouts (retried too) and full queues move the measurement away from it." }</small>
                     </p>
                 </section>
 
@@ -501,6 +521,7 @@ impl Component for App {
                     }
                 </section>
 
+                <div class="table-scroll">
                 <table class="figures" aria-label="Live figures per service">
                     <thead><tr>
                         <th scope="col">{ "Service" }</th>
@@ -539,6 +560,7 @@ impl Component for App {
                         }) }
                     </tbody>
                 </table>
+                </div>
                 <p class="footnote">{ format!(
                     "Rates and shares cover the last 5 simulated seconds: the client's of its requests, a service's of the tries it answered. Network latency {} ms per hop; {} per try before a timeout.",
                     scenario.calls.first().map(|c| c.latency_ms).unwrap_or(0.0),
