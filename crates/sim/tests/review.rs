@@ -49,19 +49,7 @@ fn graph(rate: f64) -> Scenario {
 }
 
 fn fault(kind: FaultKind, start_s: f64, end_s: f64) -> Fault {
-    Fault {
-        kind,
-        start_s,
-        end_s: Some(end_s),
-        service: None,
-        from: None,
-        to: None,
-        count: None,
-        share: None,
-        added_ms: None,
-        factor: None,
-        rate: None,
-    }
+    Fault::new(kind, start_s, Some(end_s))
 }
 
 fn loss_on_api_db(start_s: f64, end_s: f64) -> Fault {
