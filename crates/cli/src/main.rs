@@ -7,7 +7,6 @@
 //! `docs/runner.md`.
 
 mod duration;
-mod overrides;
 mod progress;
 mod run;
 mod source;
@@ -21,10 +20,10 @@ use brownout_sim::file::parse_scenario;
 use clap::{Args, Parser, Subcommand};
 use toml::Value;
 
-use crate::overrides::Override;
 use crate::run::Series;
 use crate::source::{load, Invalid, Source};
 use crate::sweep::Axis;
+use brownout_sim::overrides::Override;
 
 /// Runs scenarios of Brownout, the distributed-systems reliability simulator.
 #[derive(Parser)]

@@ -10,7 +10,7 @@ use brownout_sim::file::{parse_scenario, FileError, FileProblem};
 use brownout_sim::Scenario;
 use toml::Table;
 
-use crate::overrides::Override;
+use brownout_sim::overrides::Override;
 
 /// The text of a scenario file and the name to give it in messages.
 pub struct Source {

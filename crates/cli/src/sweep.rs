@@ -16,10 +16,10 @@ use anyhow::{anyhow, bail, Context};
 use brownout_sim::time::{from_secs, SECOND};
 use brownout_sim::Scenario;
 
-use crate::overrides::{parse_value, Override};
 use crate::progress::Progress;
 use crate::run::{ms, simulate};
 use crate::source::{load, Source};
+use brownout_sim::overrides::{parse_value, Override};
 
 /// Largest grid a sweep accepts: past this, a typo in a list of values is
 /// more likely than a wish to wait for so many runs.

@@ -202,6 +202,60 @@ const SCENARIO: &[Field] = &[
     required("services", Shape::List(&Shape::Table(SERVICE))),
     required("calls", Shape::List(&Shape::Table(CALL))),
     optional("chaos", Shape::Table(CHAOS)),
+    optional("lesson", Shape::Table(LESSON)),
+];
+
+const LESSON: &[Field] = &[
+    required("title", Shape::Text("a string, the experiment's name")),
+    optional("summary", Shape::Text("a string, two lines")),
+    optional("notice", Shape::List(&Shape::Text("a string, a prompt"))),
+    optional(
+        "controls",
+        Shape::List(&Shape::Choice(&[
+            "load",
+            "error_rate",
+            "latency",
+            "timeout",
+            "retries",
+            "backoff",
+            "budget",
+            "breaker",
+            "bulkhead",
+        ])),
+    ),
+    optional("question", Shape::Table(QUESTION)),
+    optional("compare", Shape::Table(COMPARE)),
+];
+
+const QUESTION: &[Field] = &[
+    required("ask", Shape::Text("a string, the question")),
+    required("choices", Shape::List(&Shape::Number("a number in the measure's unit"))),
+    required("measure", Shape::Tagged { tag: "kind", variants: MEASURE }),
+    optional("after_s", SECONDS),
+];
+
+const MEASURE: &[Variant] = &[
+    Variant {
+        name: "amplification",
+        fields: &[required("service", Shape::Text("a string, a service's name"))],
+    },
+    Variant { name: "success_percent", fields: &[] },
+    Variant { name: "degraded_percent", fields: &[] },
+    Variant {
+        name: "breaker_openings",
+        fields: &[
+            required("from", Shape::Text("a string, the caller's name")),
+            required("to", Shape::Text("a string, the callee's name")),
+        ],
+    },
+    Variant { name: "p99_ms", fields: &[] },
+];
+
+const COMPARE: &[Field] = &[
+    required("label", Shape::Text("a string, what the scenario is called beside its variant")),
+    required("variant_label", Shape::Text("a string, what the variant is called")),
+    optional("set", Shape::List(&Shape::Text("a string, PATH=VALUE"))),
+    optional("unset", Shape::List(&Shape::Text("a string, a field's path"))),
 ];
 
 const CHAOS: &[Field] = &[
@@ -876,6 +930,24 @@ mod tests {
             }],
             hypothesis: Some(crate::chaos::Hypothesis { min_success_rate: 0.9, window_s: 5 }),
         };
+        scenario.lesson = Some(crate::lesson::Lesson {
+            title: "t".into(),
+            summary: "s".into(),
+            notice: vec!["n".into()],
+            controls: vec![crate::lesson::Control::Load],
+            question: Some(crate::lesson::Question {
+                ask: "q".into(),
+                choices: vec![1.0],
+                measure: crate::lesson::Measure::Amplification { service: "orders".into() },
+                after_s: 30.0,
+            }),
+            compare: Some(crate::lesson::Compare {
+                label: "a".into(),
+                variant_label: "b".into(),
+                set: vec!["seed=2".into()],
+                unset: vec!["chaos".into()],
+            }),
+        });
         let value = Value::try_from(&scenario).unwrap();
         same_fields(&value, Shape::Table(SCENARIO), "");
     }

@@ -38,7 +38,9 @@ pub mod bulkhead;
 pub mod capacity;
 pub mod chaos;
 pub mod file;
+pub mod lesson;
 pub mod metrics;
+pub mod overrides;
 pub mod policy;
 pub mod presets;
 pub mod report;
@@ -50,6 +52,7 @@ pub mod time;
 mod validate;
 
 pub use file::{parse_scenario, FileError, FileProblem};
+pub use lesson::{Compare, Control, Lesson, Measure, Question};
 pub use metrics::{
     ClientCounters, Counters, EdgeCounters, Metrics, Percentiles, PolicyEvent, PolicyEventKind,
     Rejections, ServiceCounters, ShedCause,

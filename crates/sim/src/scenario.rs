@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::bulkhead::BulkheadConfig;
 use crate::capacity::{AutoscaleConfig, OutlierConfig};
 use crate::chaos::Chaos;
+use crate::lesson::Lesson;
 use crate::policy::backoff::BackoffConfig;
 use crate::policy::breaker::BreakerConfig;
 use crate::policy::budget::RetryBudgetConfig;
@@ -51,6 +52,10 @@ pub struct Scenario {
     /// Faults to inject, and the hypothesis that aborts them. Default: none.
     #[serde(default, skip_serializing_if = "Chaos::is_empty")]
     pub chaos: Chaos,
+    /// What the scenario teaches, for the page's lab; the engine ignores
+    /// it. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<Lesson>,
 }
 
 /// How client requests arrive.
@@ -471,6 +476,7 @@ impl Scenario {
                 call("orders", "payments", 1_000.0),
             ],
             chaos: Chaos::default(),
+            lesson: None,
         }
     }
 }

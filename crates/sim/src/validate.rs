@@ -73,6 +73,40 @@ pub(crate) mod limits {
     pub const MAX_DURATION_S: f64 = 604_800.0;
 }
 
+/// A lesson's question needs choices to pick from, a time to answer at,
+/// and a measure that names what the scenario has.
+fn check_question(c: &mut Checker, question: &crate::lesson::Question, scenario: &Scenario) {
+    use crate::lesson::Measure;
+    let at = |f: &str| format!("lesson.question.{f}");
+    if question.choices.is_empty() {
+        c.fail(at("choices"), "is empty: give at least two figures to choose from");
+    }
+    for (i, choice) in question.choices.iter().enumerate() {
+        if !choice.is_finite() {
+            c.fail(format!("lesson.question.choices[{i}]"), format!("{choice} is not a number"));
+        }
+    }
+    c.positive(at("after_s"), question.after_s, limits::MAX_DURATION_S, "s");
+    let service = |name: &str| scenario.services.iter().any(|s| s.name == name);
+    match &question.measure {
+        Measure::Amplification { service: name } if !service(name) => {
+            c.fail(at("measure.service"), format!("{name:?} is not a service of this scenario"));
+        }
+        Measure::BreakerOpenings { from, to } => {
+            let call = scenario.calls.iter().find(|call| &call.from == from && &call.to == to);
+            match call {
+                None => c.fail(at("measure"), format!("there is no call from {from:?} to {to:?}")),
+                Some(call) if call.breaker.is_none() => c.fail(
+                    at("measure"),
+                    format!("the call from {from:?} to {to:?} has no breaker to count"),
+                ),
+                Some(_) => {}
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Checks a scenario; `Ok` means it can be run as it is.
 pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
     let mut c = Checker::default();
@@ -224,6 +258,9 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
         c.fail("calls", format!("{client_calls} calls start at \"{CLIENT}\": exactly one must, to say where the load enters"));
     }
     scenario.chaos.validate(&scenario.services, &scenario.calls, &mut c.problems);
+    if let Some(question) = scenario.lesson.as_ref().and_then(|l| l.question.as_ref()) {
+        check_question(&mut c, question, scenario);
+    }
     if let Some(cycle) = find_cycle(scenario, &names) {
         c.fail(
             "calls",

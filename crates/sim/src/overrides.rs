@@ -1,5 +1,6 @@
-//! `--set path=value`: changes to a scenario made on its TOML document
-//! before it is read.
+//! `--set path=value` and `unset path`: changes to a scenario made on its
+//! TOML document before it is read. The runner's `--set` and a lesson's
+//! comparison variant ([`crate::lesson::Compare`]) both use them.
 //!
 //! Editing the document rather than the [`brownout_sim::Scenario`] means a
 //! value given on the command line goes through exactly the checks a value
@@ -34,7 +35,9 @@ pub struct Override {
     /// How the user wrote it, to name it in messages.
     pub label: String,
     steps: Vec<Step>,
-    value: Value,
+    /// The value to write; `None` removes the field, so that its default
+    /// applies.
+    value: Option<Value>,
 }
 
 impl fmt::Display for Override {
@@ -55,7 +58,15 @@ impl Override {
     /// An override of the field at `path`, named `label` in messages.
     pub fn new(label: String, path: &str, value: Value) -> Result<Override, String> {
         let steps = parse_path(path.trim())?;
-        Ok(Override { label, steps, value })
+        Ok(Override { label, steps, value: Some(value) })
+    }
+
+    /// A removal of the field at `path`: the file then reads as if the
+    /// field had never been written. Removing a field that is not there
+    /// changes nothing.
+    pub fn unset(label: String, path: &str) -> Result<Override, String> {
+        let steps = parse_path(path.trim())?;
+        Ok(Override { label, steps, value: None })
     }
 
     /// Writes the value into the document, creating the tables on the way
@@ -84,10 +95,13 @@ fn set_in(
     here: &mut Value,
     steps: &[Step],
     at: String,
-    value: &Value,
+    value: &Option<Value>,
     targets: &mut Vec<String>,
 ) -> Result<(), String> {
     let Some((step, rest)) = steps.split_first() else {
+        let Some(value) = value else {
+            return Err(format!("{} is an item of an array: it cannot be removed", shown(&at)));
+        };
         *here = value.clone();
         targets.push(at);
         return Ok(());
@@ -109,8 +123,16 @@ fn set_in(
                 return Err(format!("{at} is not in the file, so it has no items"));
             }
             if rest.is_empty() {
-                table.insert(key.clone(), value.clone());
+                match value {
+                    Some(value) => table.insert(key.clone(), value.clone()),
+                    None => table.remove(key),
+                };
                 targets.push(at);
+                return Ok(());
+            }
+            // Nothing to remove below a table that is not there; making it
+            // would add what the removal meant to take away.
+            if value.is_none() && !table.contains_key(key) {
                 return Ok(());
             }
             let next = table.entry(key.clone()).or_insert_with(|| Value::Table(Table::new()));
@@ -442,5 +464,19 @@ to = "payments"
         let resolved = Override::parse_set("\"odd key\".x=2").unwrap().apply(&mut doc).unwrap();
         assert_eq!(resolved, ["\"odd key\".x"]);
         assert_eq!(doc["odd key"]["x"], Value::Integer(2));
+    }
+
+    #[test]
+    fn unset_removes_a_field_and_leaves_missing_ones_alone() {
+        let mut doc: Table = DOC.parse().unwrap();
+        let unset = Override::unset("unset".into(), "services.payments.error_rate").unwrap();
+        assert_eq!(unset.apply(&mut doc).unwrap(), ["services[1].error_rate"]);
+        assert!(get(&doc, &["services", "1"]).get("error_rate").is_none());
+        // Removing below a table that is not there must not create it.
+        let unset = Override::unset("unset".into(), "calls.orders.payments.breaker.kind").unwrap();
+        unset.apply(&mut doc).unwrap();
+        assert!(get(&doc, &["calls", "1"]).get("breaker").is_none());
+        let unset = Override::unset("unset".into(), "calls[0]").unwrap();
+        assert!(unset.apply(&mut doc).unwrap_err().contains("cannot be removed"));
     }
 }
