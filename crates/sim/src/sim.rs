@@ -770,6 +770,32 @@ impl Sim {
         Ok(())
     }
 
+    /// Sets a service's time to serve one try: its distribution keeps its
+    /// shape and is scaled so that its mean is `mean_ms` (a scripted step
+    /// with its own duration keeps it). Tries already being served keep the
+    /// time they drew.
+    pub fn set_mean_service_time(
+        &mut self,
+        service: usize,
+        mean_ms: f64,
+    ) -> Result<(), ParamError> {
+        check("service time", mean_ms, 0.001, limits::MAX_MS)?;
+        let s = self.services.get_mut(service).ok_or(ParamError::NoSuchService(service))?;
+        let scaled = match s.service_time {
+            ServiceTime::Fixed { .. } => ServiceTime::Fixed { ms: mean_ms },
+            ServiceTime::Exponential { .. } => ServiceTime::Exponential { mean_ms },
+            ServiceTime::LogNormal { sigma, .. } => {
+                // The mean of a log-normal is median × e^(σ²/2).
+                let median_ms = mean_ms / libm::exp(sigma * sigma / 2.0);
+                ServiceTime::LogNormal { median_ms, sigma }
+            }
+        };
+        s.service_time = scaled.clone();
+        self.scenario.services[service].service_time = scaled;
+        self.parameters_changed();
+        Ok(())
+    }
+
     /// Sets the retries of every call edge.
     pub fn set_retries(&mut self, retries: u32) -> Result<(), ParamError> {
         check("retries", retries as f64, 0.0, limits::MAX_RETRIES as f64)?;

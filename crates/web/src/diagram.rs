@@ -10,13 +10,12 @@
 //! changes, a ring flashes around the badge for a moment of real time (not
 //! simulated time, so that the flash is seen at any speed).
 
-use brownout_sim::policy::breaker::BreakerState;
+use brownout_sim::policy::breaker::{BreakerConfig, BreakerState};
 use brownout_sim::{Node, Sim};
 use web_sys::CanvasRenderingContext2d;
 
 use crate::events::{self, EventLog};
 use crate::palette::{self, DOT_KINDS};
-use crate::policies;
 
 const NODE_W: f64 = 132.0;
 const NODE_H: f64 = 86.0;
@@ -40,7 +39,70 @@ pub struct Layout {
     centres: Vec<(f64, f64)>,
 }
 
+/// How tall a diagram must be for its graph: room for the fullest column
+/// of nodes, and above them for the breaker badges.
+pub fn height_for(sim: &Sim) -> f64 {
+    let n = sim.scenario().services.len();
+    let mut per_depth = std::collections::HashMap::new();
+    for s in 0..n {
+        *per_depth.entry(sim.depth(s)).or_insert(0usize) += 1;
+    }
+    let fullest = per_depth.values().copied().max().unwrap_or(1) as f64;
+    let badges = sim.scenario().calls.iter().filter(|c| c.breaker.is_some()).count().min(3) as f64;
+    (fullest * (NODE_H + 22.0) + 40.0 + badges * 56.0).max(230.0)
+}
+
+/// What a point of the canvas falls on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hit {
+    /// A node: 0 is the client, `s + 1` service `s`.
+    Node(usize),
+    /// A call edge, by index.
+    Edge(usize),
+}
+
+/// Nodes the user has dragged: per node (client first), its centre as a
+/// share of the canvas's width and height, so that a moved node keeps its
+/// place when the canvas is resized.
+pub type Placement = Vec<Option<(f64, f64)>>;
+
 impl Layout {
+    /// The automatic layout with the user's placement on top.
+    pub fn placed(sim: &Sim, width: f64, height: f64, placement: &Placement) -> Layout {
+        let mut layout = Layout::new(sim, width, height);
+        for (centre, place) in layout.centres.iter_mut().zip(placement) {
+            if let Some((fx, fy)) = place {
+                // Keep the whole box on the canvas.
+                let x = (fx * width).clamp(NODE_W / 2.0, (width - NODE_W / 2.0).max(NODE_W / 2.0));
+                let y =
+                    (fy * height).clamp(NODE_H / 2.0, (height - NODE_H / 2.0).max(NODE_H / 2.0));
+                *centre = (x, y);
+            }
+        }
+        layout
+    }
+
+    /// The node or edge under a point, nodes first.
+    pub fn hit(&self, sim: &Sim, (x, y): (f64, f64)) -> Option<Hit> {
+        let node = self
+            .centres
+            .iter()
+            .position(|&(cx, cy)| (x - cx).abs() <= NODE_W / 2.0 && (y - cy).abs() <= NODE_H / 2.0);
+        if let Some(node) = node {
+            return Some(Hit::Node(node));
+        }
+        sim.edges().iter().enumerate().find_map(|(i, edge)| {
+            let [call, response] = self.lanes(edge.from, edge.to);
+            let near = |(p, q): ((f64, f64), (f64, f64))| distance_to_segment((x, y), p, q) <= 12.0;
+            (near(call) || near(response)).then_some(Hit::Edge(i))
+        })
+    }
+
+    /// The centre of a node by index (client first).
+    pub fn node_centre(&self, node: usize) -> Option<(f64, f64)> {
+        self.centres.get(node).copied()
+    }
+
     pub fn new(sim: &Sim, width: f64, height: f64) -> Layout {
         let n = sim.scenario().services.len();
         let depths: Vec<u32> = (0..n).map(|s| sim.depth(s)).collect();
@@ -87,9 +149,19 @@ impl Layout {
     }
 }
 
-/// The breaker badge as last drawn: what it said and where, in CSS pixels.
+fn distance_to_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len2 = (dx * dx + dy * dy).max(1e-9);
+    let t = (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0);
+    let (qx, qy) = (a.0 + t * dx, a.1 + t * dy);
+    ((p.0 - qx).powi(2) + (p.1 - qy).powi(2)).sqrt()
+}
+
+/// A breaker badge as last drawn: what it said and where, in CSS pixels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Badge {
+    /// The edge whose breaker it shows.
+    pub edge: usize,
     pub state: BreakerState,
     pub x: f64,
     pub y: f64,
@@ -102,20 +174,23 @@ pub struct Badge {
 #[derive(Default)]
 pub struct Painter {
     by_kind: [Vec<(f64, f64)>; DOT_KINDS.len()],
-    badge: Option<Badge>,
-    /// The breaker state drawn in the previous frame, to notice a change.
-    last_state: Option<BreakerState>,
-    /// When the last change was noticed, in real milliseconds.
-    flash_since: f64,
+    /// The badges drawn in the last frame, one per edge with a breaker.
+    badges: Vec<Badge>,
+    /// Per edge, the breaker state drawn in the previous frame, to notice
+    /// a change, and when the last change was noticed (real ms).
+    last_state: Vec<Option<BreakerState>>,
+    flash_since: Vec<f64>,
 }
 
 impl Painter {
-    /// The breaker badge drawn in the last frame, if any.
-    pub fn badge(&self) -> Option<Badge> {
-        self.badge
+    /// The badge of the policy edge (the hop into the last service) drawn
+    /// in the last frame, or else the first badge drawn.
+    pub fn badge(&self, policy_edge: usize) -> Option<Badge> {
+        self.badges.iter().find(|b| b.edge == policy_edge).or(self.badges.first()).copied()
     }
 
     /// Paints one frame; `now_ms` is the frame's real time, for the flash.
+    #[allow(clippy::too_many_arguments)]
     pub fn paint(
         &mut self,
         ctx: &CanvasRenderingContext2d,
@@ -123,9 +198,14 @@ impl Painter {
         log: &EventLog,
         (width, height): (f64, f64),
         now_ms: f64,
+        placement: &Placement,
+        selected: Option<Hit>,
     ) {
-        let layout = Layout::new(sim, width, height);
+        let layout = Layout::placed(sim, width, height, placement);
         ctx.clear_rect(0.0, 0.0, width, height);
+        if let Some(hit) = selected {
+            highlight(ctx, &layout, sim, hit);
+        }
 
         // Edges: both lanes, with an arrowhead on the call lane.
         ctx.set_line_width(2.0);
@@ -184,11 +264,22 @@ impl Painter {
             ctx.fill();
         }
 
-        self.paint_badge(ctx, sim, log, &layout, now_ms);
+        paint_faults(ctx, sim, log, &layout);
+
+        let n = sim.edges().len();
+        self.last_state.resize(n, None);
+        self.flash_since.resize(n, f64::NEG_INFINITY);
+        self.badges.clear();
+        // Badges stack upwards when several edges share a column gap.
+        let mut taken: Vec<(f64, f64, f64)> = Vec::new();
+        for edge in 0..n {
+            self.paint_badge(ctx, sim, log, &layout, now_ms, edge, &mut taken);
+        }
     }
 
-    /// Draws the breaker badge of the policy edge, if it has a breaker: a
-    /// rounded box above the edge with a stem down to it, coloured by state.
+    /// Draws the breaker badge of an edge, if it has a breaker: a rounded
+    /// box above the edge with a stem down to it, coloured by state.
+    #[allow(clippy::too_many_arguments)]
     fn paint_badge(
         &mut self,
         ctx: &CanvasRenderingContext2d,
@@ -196,25 +287,27 @@ impl Painter {
         log: &EventLog,
         layout: &Layout,
         now_ms: f64,
+        edge: usize,
+        taken: &mut Vec<(f64, f64, f64)>,
     ) {
-        let edge = policies::policy_edge(sim);
         let policy = sim.edge_policies(edge);
         let (Some(state), Some(spec)) = (policy.and_then(|p| p.breaker), sim.edges().get(edge))
         else {
-            self.badge = None;
-            self.last_state = None;
+            self.last_state[edge] = None;
             return;
         };
         // A change of state starts a flash; a breaker just put on does not.
-        if self.last_state.is_some_and(|last| last != state) {
-            self.flash_since = now_ms;
-        } else if self.last_state.is_none() {
-            self.flash_since = f64::NEG_INFINITY;
+        if self.last_state[edge].is_some_and(|last| last != state) {
+            self.flash_since[edge] = now_ms;
+        } else if self.last_state[edge].is_none() {
+            self.flash_since[edge] = f64::NEG_INFINITY;
         }
-        self.last_state = Some(state);
+        self.last_state[edge] = Some(state);
 
         let title = format!("breaker {}", events::state_name(state));
-        let caption = badge_caption(log.last_transition(edge), policy.and_then(|p| p.failure_rate));
+        let config = sim.scenario().calls.get(edge).and_then(|c| c.breaker.as_ref());
+        let caption =
+            badge_caption(log.last_transition(edge), policy.and_then(|p| p.failure_rate), config);
         ctx.set_font(BADGE_TITLE_FONT);
         let title_w = ctx.measure_text(&title).map(|m| m.width()).unwrap_or(100.0);
         ctx.set_font(BADGE_CAPTION_FONT);
@@ -226,8 +319,16 @@ impl Painter {
         // so that however narrow the canvas it never hides a node.
         let [call, _] = layout.lanes(spec.from, spec.to);
         let mid = ((call.0 .0 + call.1 .0) / 2.0, (call.0 .1 + call.1 .1) / 2.0);
-        let bottom = (layout.nodes_top() - BADGE_GAP).max(h + 4.0);
-        let (x, y) = ((mid.0 - w / 2.0).max(4.0), bottom - h);
+        let mut bottom = (layout.nodes_top() - BADGE_GAP).max(h + 4.0);
+        let x = (mid.0 - w / 2.0).max(4.0);
+        // Above any badge already drawn across the same columns.
+        for &(left, right, top) in taken.iter() {
+            if x < right && x + w > left {
+                bottom = bottom.min(top - 4.0);
+            }
+        }
+        let y = bottom - h;
+        taken.push((x, x + w, y));
         let (fill, text) = palette::breaker_colours(state);
 
         ctx.set_stroke_style_str(fill);
@@ -237,7 +338,7 @@ impl Painter {
         ctx.line_to(mid.0, mid.1 - DOT_R);
         ctx.stroke();
 
-        let since = now_ms - self.flash_since;
+        let since = now_ms - self.flash_since[edge];
         if (0.0..FLASH_MS).contains(&since) {
             // A ring that grows and fades: movement draws the eye even at
             // the edge of the field of view.
@@ -263,13 +364,38 @@ impl Painter {
         let _ = ctx.fill_text(&title, x + w / 2.0, y + BADGE_PAD);
         ctx.set_font(BADGE_CAPTION_FONT);
         let _ = ctx.fill_text(&caption, x + w / 2.0, y + BADGE_PAD + BADGE_TITLE_H + 2.0);
-        self.badge = Some(Badge { state, x, y, w, h });
+        self.badges.push(Badge { edge, state, x, y, w, h });
     }
 }
 
 /// The badge's second line: the failure rate behind the last change of
-/// state, or, before any change, the rate the breaker reads now.
-fn badge_caption(last: Option<events::LastTransition>, rate_now: Option<f64>) -> String {
+/// state, or, before any change, the rate the breaker reads now; the
+/// breaker's own settings fill in the rest.
+fn badge_caption(
+    last: Option<events::LastTransition>,
+    rate_now: Option<f64>,
+    config: Option<&BreakerConfig>,
+) -> String {
+    let (wait_s, trials, threshold, minimum) = match config {
+        Some(BreakerConfig::FailureRate {
+            wait_in_open_ms,
+            permitted_calls_in_half_open,
+            failure_rate_threshold,
+            minimum_calls,
+            ..
+        }) => (
+            wait_in_open_ms / 1000.0,
+            *permitted_calls_in_half_open,
+            Some(*failure_rate_threshold),
+            *minimum_calls,
+        ),
+        Some(BreakerConfig::ConsecutiveFailures { wait_in_open_ms, failures }) => {
+            (wait_in_open_ms / 1000.0, 1, None, *failures)
+        }
+        None => (0.0, 0, None, 0),
+    };
+    let trial_calls =
+        if trials == 1 { "1 trial call".to_string() } else { format!("{trials} trial calls") };
     match last {
         Some(t) => match (t.to, t.failure_rate) {
             (BreakerState::Open, Some(r)) if t.from == BreakerState::HalfOpen => {
@@ -277,19 +403,93 @@ fn badge_caption(last: Option<events::LastTransition>, rate_now: Option<f64>) ->
             }
             (BreakerState::Open, Some(r)) => format!("opened at {r:.0} % failed"),
             (BreakerState::Closed, Some(r)) => format!("closed at {r:.0} % failed"),
-            (BreakerState::HalfOpen, _) => format!(
-                "{:.0} s open: {} trial calls",
-                policies::BREAKER_OPEN_MS / 1000.0,
-                policies::BREAKER_TRIALS
-            ),
+            (BreakerState::HalfOpen, _) => format!("{wait_s:.0} s open: {trial_calls}"),
+            (BreakerState::Open, None) => {
+                format!("opened after {minimum} failures in a row")
+            }
             (to, None) => format!("now {}", events::state_name(to)),
         },
-        None => match rate_now {
-            Some(r) => {
-                format!("{r:.0} % failed; opens at {:.0} %", policies::BREAKER_THRESHOLD)
-            }
-            None => format!("waiting for {} calls", policies::BREAKER_MINIMUM_CALLS),
+        None => match (rate_now, threshold) {
+            (Some(r), Some(t)) => format!("{r:.0} % failed; opens at {t:.0} %"),
+            (_, Some(_)) => format!("waiting for {minimum} calls"),
+            (_, None) => format!("opens after {minimum} failures in a row"),
         },
+    }
+}
+
+/// A ring around the selected node, or a wide halo along the selected edge.
+fn highlight(ctx: &CanvasRenderingContext2d, layout: &Layout, sim: &Sim, hit: Hit) {
+    ctx.set_stroke_style_str(palette::SELECTED);
+    ctx.set_line_width(6.0);
+    ctx.set_global_alpha(0.45);
+    match hit {
+        Hit::Node(n) => {
+            if let Some((cx, cy)) = layout.node_centre(n) {
+                ctx.begin_path();
+                let (w, h) = (NODE_W + 12.0, NODE_H + 12.0);
+                let _ = ctx.round_rect_with_f64(cx - w / 2.0, cy - h / 2.0, w, h, 14.0);
+                ctx.stroke();
+            }
+        }
+        Hit::Edge(e) => {
+            if let Some(edge) = sim.edges().get(e) {
+                let [call, response] = layout.lanes(edge.from, edge.to);
+                ctx.set_line_width(LANE * 2.0 + 10.0);
+                ctx.begin_path();
+                ctx.move_to((call.0 .0 + response.1 .0) / 2.0, (call.0 .1 + response.1 .1) / 2.0);
+                ctx.line_to((call.1 .0 + response.0 .0) / 2.0, (call.1 .1 + response.0 .1) / 2.0);
+                ctx.stroke();
+            }
+        }
+    }
+    ctx.set_global_alpha(1.0);
+}
+
+/// A red tag on each node or link a chaos fault is hitting now.
+fn paint_faults(ctx: &CanvasRenderingContext2d, sim: &Sim, log: &EventLog, layout: &Layout) {
+    let faults = &sim.scenario().chaos.faults;
+    let services = &sim.scenario().services;
+    let index = |name: &Option<String>| {
+        name.as_ref().and_then(|n| services.iter().position(|s| &s.name == n))
+    };
+    // Several faults on one place stack downwards.
+    let mut used: Vec<(f64, f64)> = Vec::new();
+    for &f in log.active_faults() {
+        let Some(fault) = faults.get(f) else { continue };
+        let at = match (index(&fault.service), index(&fault.to)) {
+            (Some(s), _) => {
+                let c = layout.centre(Node::Service(s));
+                Some((c.0, c.1 + NODE_H / 2.0 + 4.0))
+            }
+            (None, Some(to)) => {
+                let from = match fault.from.as_deref() {
+                    Some(brownout_sim::CLIENT) | None => Some(Node::Client),
+                    Some(name) => services.iter().position(|s| s.name == name).map(Node::Service),
+                };
+                from.map(|from| {
+                    let [call, _] = layout.lanes(from, to);
+                    ((call.0 .0 + call.1 .0) / 2.0, (call.0 .1 + call.1 .1) / 2.0 + LANE + 6.0)
+                })
+            }
+            _ => None,
+        };
+        let Some((x, mut y)) = at else { continue };
+        while used.iter().any(|&(ux, uy)| (ux - x).abs() < 60.0 && (uy - y).abs() < 20.0) {
+            y += 22.0;
+        }
+        used.push((x, y));
+        let text = format!("⚡ {}", fault.kind.name().replace('_', " "));
+        ctx.set_font("700 13px system-ui, sans-serif");
+        let w = ctx.measure_text(&text).map(|m| m.width()).unwrap_or(80.0) + 12.0;
+        ctx.set_fill_style_str(palette::FAULT);
+        ctx.begin_path();
+        let _ = ctx.round_rect_with_f64(x - w / 2.0, y, w, 20.0, 5.0);
+        ctx.fill();
+        ctx.set_fill_style_str("#ffffff");
+        ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        let _ = ctx.fill_text(&text, x, y + 10.0);
+        ctx.set_text_baseline("top");
     }
 }
 

@@ -19,6 +19,21 @@ use brownout_sim::{PolicyEventKind, Sim};
 /// Lines kept and shown.
 pub const LINES: usize = 8;
 
+/// Breaker transitions and chaos marks kept for the charts and the detail
+/// panel: far more than a run of several minutes makes, and still bounded.
+pub const TIMELINE: usize = 4_096;
+
+/// A change of state worth a mark on the charts' time axis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mark {
+    /// An edge's breaker entered a state.
+    Breaker { edge: usize, from: BreakerState, to: BreakerState, failure_rate: Option<f64> },
+    /// A chaos fault (its index in the scenario) began or ended.
+    Fault { fault: usize, started: bool },
+    /// The steady-state hypothesis failed and every fault was ended.
+    Aborted { success_rate: f64 },
+}
+
 /// A refusal more than this long after the previous one on the same edge
 /// starts a new line: the budget had recovered in between.
 const RUN_GAP: Micros = SECOND;
@@ -61,6 +76,13 @@ pub struct EventLog {
     lines: VecDeque<Line>,
     /// Per edge, the last transition of its breaker.
     last_transition: Vec<Option<LastTransition>>,
+    /// Per edge, how many times its breaker opened (from any state).
+    openings: Vec<u64>,
+    /// Breaker transitions and chaos marks, oldest first, at most
+    /// [`TIMELINE`].
+    timeline: VecDeque<(Micros, Mark)>,
+    /// Chaos faults in force now, by index.
+    active_faults: Vec<usize>,
 }
 
 impl EventLog {
@@ -87,6 +109,22 @@ impl EventLog {
         };
         let skip = kept.saturating_sub(usize::try_from(new).unwrap_or(usize::MAX));
         for event in events.skip(skip) {
+            match event.kind {
+                PolicyEventKind::FaultStarted { fault } => {
+                    self.active_faults.push(fault);
+                    self.mark(event.at_us, Mark::Fault { fault, started: true });
+                }
+                PolicyEventKind::FaultEnded { fault } => {
+                    if let Some(i) = self.active_faults.iter().position(|&f| f == fault) {
+                        self.active_faults.swap_remove(i);
+                    }
+                    self.mark(event.at_us, Mark::Fault { fault, started: false });
+                }
+                PolicyEventKind::ExperimentAborted { success_rate } => {
+                    self.mark(event.at_us, Mark::Aborted { success_rate });
+                }
+                _ => {}
+            }
             let Some(edge) = event.edge else { continue };
             match event.kind {
                 PolicyEventKind::Breaker { from, to, failure_rate, .. } => {
@@ -95,6 +133,13 @@ impl EventLog {
                     }
                     self.last_transition[edge] =
                         Some(LastTransition { at: event.at_us, from, to, failure_rate });
+                    if self.openings.len() <= edge {
+                        self.openings.resize(edge + 1, 0);
+                    }
+                    if to == BreakerState::Open {
+                        self.openings[edge] += 1;
+                    }
+                    self.mark(event.at_us, Mark::Breaker { edge, from, to, failure_rate });
                     self.push(Line {
                         at: event.at_us,
                         edge,
@@ -123,6 +168,28 @@ impl EventLog {
             }
         }
         self.push(Line { at, edge, what: What::BudgetExhausted { refused: 1, until: at } });
+    }
+
+    fn mark(&mut self, at: Micros, mark: Mark) {
+        if self.timeline.len() == TIMELINE {
+            self.timeline.pop_front();
+        }
+        self.timeline.push_back((at, mark));
+    }
+
+    /// Breaker transitions and chaos marks, oldest first.
+    pub fn timeline(&self) -> impl DoubleEndedIterator<Item = &(Micros, Mark)> {
+        self.timeline.iter()
+    }
+
+    /// The chaos faults in force, by their index in the scenario.
+    pub fn active_faults(&self) -> &[usize] {
+        &self.active_faults
+    }
+
+    /// How many times an edge's breaker has opened.
+    pub fn openings(&self, edge: usize) -> u64 {
+        self.openings.get(edge).copied().unwrap_or(0)
     }
 
     fn push(&mut self, line: Line) {
@@ -177,11 +244,7 @@ pub fn transition_cause(from: BreakerState, to: BreakerState, rate: Option<f64>)
         (BreakerState::HalfOpen, BreakerState::Closed, Some(r)) => {
             format!("only {r} of trial calls failed")
         }
-        (BreakerState::Open, BreakerState::HalfOpen, _) => format!(
-            "{:.0} s open: {} trial calls next",
-            crate::policies::BREAKER_OPEN_MS / 1000.0,
-            crate::policies::BREAKER_TRIALS
-        ),
+        (BreakerState::Open, BreakerState::HalfOpen, _) => "wait over: trial calls next".into(),
         (_, BreakerState::Open, None) => "failures".into(),
         (_, _, Some(r)) => format!("failure rate {r}"),
         (_, _, None) => String::new(),

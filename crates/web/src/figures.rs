@@ -225,3 +225,45 @@ pub fn times(x: f64) -> String {
 pub fn percent(share: f64) -> String {
     format!("{:.1} %", share * 100.0)
 }
+
+/// The figures that tell two runs apart, for the comparison table. Shares
+/// and the p99 cover the run so far, from the same start and seed in both
+/// panes; saturation is the busiest pool over the last few seconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyFigures {
+    /// Client requests answered in full, in per cent of those finished.
+    pub success: Option<f64>,
+    /// Answered with parts from fallbacks, in per cent.
+    pub degraded: Option<f64>,
+    /// Client latency, 99th percentile, in milliseconds.
+    pub p99_ms: Option<f64>,
+    /// Attempts per request at the last service.
+    pub amplification: Option<f64>,
+    /// The busiest service's share of busy workers, in per cent, and its
+    /// name.
+    pub saturation: Option<(f64, String)>,
+}
+
+impl KeyFigures {
+    pub fn read(sim: &Sim) -> KeyFigures {
+        let client = &sim.metrics().totals().client;
+        let finished = client.finished();
+        let share = |n: u64| (finished > 0).then(|| 100.0 * n as f64 / finished as f64);
+        let last = sim.scenario().services.len().saturating_sub(1);
+        let (rates, _) = sim.metrics().recent_rates(sim.now());
+        let saturation = rates
+            .services
+            .iter()
+            .zip(&sim.scenario().services)
+            .filter(|(c, _)| c.capacity_us > 0)
+            .map(|(c, spec)| (100.0 * c.busy_us as f64 / c.capacity_us as f64, spec.name.clone()))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        KeyFigures {
+            success: share(client.successes),
+            degraded: share(client.degraded),
+            p99_ms: sim.metrics().client_latency().map(|p| p.p99),
+            amplification: sim.measured_amplification(last),
+            saturation,
+        }
+    }
+}

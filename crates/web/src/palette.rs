@@ -14,6 +14,10 @@ pub const NODE_FILL: &str = "#ffffff";
 pub const GAUGE_TRACK: &str = "#e7eaf0";
 pub const GAUGE_OK: &str = "#56b4e9";
 pub const GAUGE_HOT: &str = "#d55e00";
+/// The halo around what the detail panel shows.
+pub const SELECTED: &str = "#f0b400";
+/// Chaos faults: tags on the diagram and marks on the charts.
+pub const FAULT: &str = "#b3001b";
 
 /// Every kind of dot, in legend order.
 pub const DOT_KINDS: [DotKind; 7] = [

@@ -9,6 +9,7 @@
 //! never kept beside it, so that the controls cannot disagree with what runs
 //! (after a restart, for instance, which rebuilds from the live scenario).
 
+use brownout_sim::bulkhead::BulkheadConfig;
 use brownout_sim::policy::backoff::{BackoffConfig, BackoffKind, Jitter};
 use brownout_sim::policy::breaker::{self, BreakerConfig, SlidingWindowType};
 use brownout_sim::policy::budget::RetryBudgetConfig;
@@ -178,4 +179,103 @@ pub fn set_backoff(sim: &mut Sim, choice: &str) -> Result<(), ParamError> {
         sim.set_backoff(edge, config)?;
     }
     Ok(())
+}
+
+/// Range of the service-time slider of the last service, in milliseconds.
+pub const LATENCY_MIN_MS: f64 = 1.0;
+pub const LATENCY_MAX_MS: f64 = 2_000.0;
+/// Range of the breaker's threshold (per cent) and window (calls, or
+/// failures in a row for a consecutive-failures breaker).
+pub const THRESHOLD_MIN: f64 = 5.0;
+pub const THRESHOLD_MAX: f64 = 100.0;
+pub const WINDOW_MIN: u32 = 1;
+pub const WINDOW_MAX: u32 = 100;
+/// Range of the bulkhead size slider: concurrent calls or threads.
+pub const BULKHEAD_MIN: u32 = 1;
+pub const BULKHEAD_MAX: u32 = 100;
+
+/// The breaker of the policy edge, as the threshold and window sliders
+/// show it: `(threshold %, window)` for a failure-rate breaker, `(None,
+/// failures in a row)` for a consecutive-failures one.
+pub fn breaker_knobs(sim: &Sim) -> Option<(Option<f64>, u32)> {
+    match sim.scenario().calls.get(policy_edge(sim))?.breaker.as_ref()? {
+        BreakerConfig::FailureRate { failure_rate_threshold, sliding_window_size, .. } => {
+            Some((Some(*failure_rate_threshold), *sliding_window_size))
+        }
+        BreakerConfig::ConsecutiveFailures { failures, .. } => Some((None, *failures)),
+    }
+}
+
+/// Changes the policy edge's breaker (a fresh one with the new setting).
+fn change_breaker(
+    sim: &mut Sim,
+    change: impl FnOnce(&mut BreakerConfig),
+) -> Result<(), ParamError> {
+    let edge = policy_edge(sim);
+    let Some(mut config) = sim.scenario().calls.get(edge).and_then(|c| c.breaker.clone()) else {
+        return Err(ParamError::Invalid(
+            "there is no circuit breaker to change: turn it on first".into(),
+        ));
+    };
+    change(&mut config);
+    sim.set_breaker(edge, Some(config))
+}
+
+/// Sets the failure-rate threshold, in per cent, of the policy edge's
+/// breaker.
+pub fn set_breaker_threshold(sim: &mut Sim, percent: f64) -> Result<(), ParamError> {
+    change_breaker(sim, |config| {
+        if let BreakerConfig::FailureRate { failure_rate_threshold, .. } = config {
+            *failure_rate_threshold = percent;
+        }
+    })
+}
+
+/// Sets the window of the policy edge's breaker: calls in a count-based
+/// window (the minimum number of calls shrinks with it), or failures in a
+/// row.
+pub fn set_breaker_window(sim: &mut Sim, size: u32) -> Result<(), ParamError> {
+    change_breaker(sim, |config| match config {
+        BreakerConfig::FailureRate { sliding_window_size, minimum_calls, .. } => {
+            *sliding_window_size = size;
+            *minimum_calls = (*minimum_calls).min(size);
+        }
+        BreakerConfig::ConsecutiveFailures { failures, .. } => *failures = size,
+    })
+}
+
+/// The size of the first bulkhead of the scenario: concurrent calls of a
+/// semaphore, threads of a pool.
+pub fn bulkhead_size(sim: &Sim) -> Option<u32> {
+    sim.scenario().calls.iter().find_map(|c| match c.bulkhead.as_ref()? {
+        BulkheadConfig::Semaphore { max_concurrent, .. } => Some(*max_concurrent),
+        BulkheadConfig::ThreadPool { threads, .. } => Some(*threads),
+    })
+}
+
+/// Sets the size of every bulkhead of the scenario.
+pub fn set_bulkhead_size(sim: &mut Sim, size: u32) -> Result<(), ParamError> {
+    let edges: Vec<(usize, BulkheadConfig)> = sim
+        .scenario()
+        .calls
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.bulkhead.clone().map(|b| (i, b)))
+        .collect();
+    if edges.is_empty() {
+        return Err(ParamError::Invalid("this experiment has no bulkhead to resize".into()));
+    }
+    for (edge, mut config) in edges {
+        match &mut config {
+            BulkheadConfig::Semaphore { max_concurrent, .. } => *max_concurrent = size,
+            BulkheadConfig::ThreadPool { threads, .. } => *threads = size,
+        }
+        sim.set_bulkhead(edge, Some(config))?;
+    }
+    Ok(())
+}
+
+/// The mean service time of the last service, in milliseconds.
+pub fn last_service_time_ms(sim: &Sim) -> f64 {
+    sim.scenario().services.last().map_or(0.0, |s| s.service_time.mean_ms())
 }

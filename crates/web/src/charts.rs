@@ -1,0 +1,424 @@
+//! Charts under the diagram: the recent past of a run, one simulated second
+//! per step, over a rolling window.
+//!
+//! Everything is read from the core's one-second buckets (which keep the
+//! last ten minutes) and from the page's event log (breaker transitions
+//! and chaos marks), so the charts cost nothing while the run goes on and
+//! can be scrolled back over what the core still keeps. They are drawn on
+//! one canvas, a few times a second, as small multiples sharing one time
+//! axis: a vertical line at a chaos fault crosses every panel.
+
+use brownout_sim::metrics::Second;
+use brownout_sim::policy::breaker::BreakerState;
+use brownout_sim::time::{self, SECOND};
+use brownout_sim::Sim;
+use web_sys::CanvasRenderingContext2d;
+
+use crate::events::{EventLog, Mark};
+use crate::palette;
+
+/// Seconds shown at once.
+pub const WINDOW_S: u64 = 60;
+
+const PANEL_H: f64 = 92.0;
+const TITLE_H: f64 = 20.0;
+const PAD: f64 = 24.0;
+const AXIS_W: f64 = 44.0;
+
+const GOODPUT: &str = "#009e73";
+const THROUGHPUT: &str = "#0072b2";
+const FAILED: &str = "#d55e00";
+const DEGRADED: &str = "#56b4e9";
+const P99: &str = "#cc79a7";
+const VARIANT: &str = "#5b6475";
+const SERVICE_LINES: [&str; 5] = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00"];
+
+/// The window the charts show: the `WINDOW_S` seconds ending at `end`
+/// (exclusive), in whole simulated seconds.
+pub fn window(end: u64) -> (u64, u64) {
+    (end.saturating_sub(WINDOW_S), end)
+}
+
+/// The last whole second a run has finished.
+pub fn live_end(sim: &Sim) -> u64 {
+    sim.now() / SECOND
+}
+
+/// The oldest second the core still keeps, so the earliest window end that
+/// can be scrolled to.
+pub fn earliest_end(sim: &Sim) -> u64 {
+    let now = live_end(sim);
+    let kept = (0..=now).find(|&s| !sim.metrics().series().is_dropped(s)).unwrap_or(now);
+    (kept + WINDOW_S).min(now)
+}
+
+/// How tall the chart canvas must be for its width.
+pub fn height_for(width: f64) -> f64 {
+    let rows = PANELS.div_ceil(columns(width));
+    rows as f64 * (PANEL_H + TITLE_H + PAD) + PAD
+}
+
+const PANELS: usize = 6;
+
+fn columns(width: f64) -> usize {
+    if width >= 700.0 {
+        2
+    } else {
+        1
+    }
+}
+
+/// One panel's box on the canvas.
+#[derive(Clone, Copy)]
+struct Panel {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+    from: u64,
+    to: u64,
+}
+
+impl Panel {
+    /// The x of the middle of second `s`.
+    fn x_of(&self, s: f64) -> f64 {
+        let span = (self.to - self.from).max(1) as f64;
+        self.x + (s - self.from as f64) / span * self.w
+    }
+
+    fn y_of(&self, v: f64, max: f64) -> f64 {
+        self.y + self.h - (v / max.max(1e-9)).clamp(0.0, 1.0) * self.h
+    }
+}
+
+/// Paints every panel for the window ending at `end`; `variant` is the
+/// comparison run, drawn dashed where it adds to a panel.
+pub fn paint(
+    ctx: &CanvasRenderingContext2d,
+    (width, height): (f64, f64),
+    sim: &Sim,
+    log: &EventLog,
+    variant: Option<&Sim>,
+    end: u64,
+) {
+    ctx.clear_rect(0.0, 0.0, width, height);
+    let (from, to) = window(end);
+    let cols = columns(width);
+    let panel_w = (width - PAD) / cols as f64 - PAD;
+    let panel = |i: usize| {
+        let (col, row) = (i % cols, i / cols);
+        let x = PAD + col as f64 * (panel_w + PAD) + AXIS_W;
+        let y = PAD + row as f64 * (PANEL_H + TITLE_H + PAD) + TITLE_H;
+        Panel { x, y, w: panel_w - AXIS_W - 4.0, h: PANEL_H, from, to }
+    };
+    let seconds: Vec<(u64, Option<&Second>)> =
+        (from..to).map(|s| (s, sim.metrics().series().get(s))).collect();
+    let variant_seconds: Vec<(u64, Option<&Second>)> = variant
+        .map(|v| (from..to).map(|s| (s, v.metrics().series().get(s))).collect())
+        .unwrap_or_default();
+
+    // 1. Throughput and goodput.
+    let p = panel(0);
+    let offered: Vec<(u64, f64)> = values(&seconds, |c| Some(c.counts.client.requests as f64));
+    let goodput: Vec<(u64, f64)> = values(&seconds, |c| Some(c.counts.client.answered() as f64));
+    let v_goodput: Vec<(u64, f64)> =
+        values(&variant_seconds, |c| Some(c.counts.client.answered() as f64));
+    let max = nice_max(offered.iter().chain(&goodput).chain(&v_goodput).map(|v| v.1));
+    frame(ctx, &p, "Requests/s: sent, answered", max, "");
+    line(ctx, &p, &offered, max, THROUGHPUT, false);
+    line(ctx, &p, &goodput, max, GOODPUT, false);
+    if variant.is_some() {
+        line(ctx, &p, &v_goodput, max, VARIANT, true);
+    }
+    key(ctx, &p, &[(THROUGHPUT, "sent"), (GOODPUT, "answered")], variant.is_some());
+
+    // 2. Outcome mix, stacked: full at the bottom, then degraded, failed.
+    let p = panel(1);
+    frame(ctx, &p, "Outcome mix of finished requests", 100.0, "%");
+    for &(s, second) in &seconds {
+        let Some(c) = second.map(|c| &c.counts.client) else { continue };
+        let all = c.finished();
+        if all == 0 {
+            continue;
+        }
+        let share = |n: u64| n as f64 / all as f64;
+        let (x0, x1) = (p.x_of(s as f64), p.x_of(s as f64 + 1.0));
+        let mut base = 0.0;
+        for (n, colour) in [(c.successes, GOODPUT), (c.degraded, DEGRADED), (c.failed(), FAILED)] {
+            let h = share(n) * p.h;
+            ctx.set_fill_style_str(colour);
+            ctx.fill_rect(x0, p.y + p.h - base - h, (x1 - x0).max(1.0), h);
+            base += h;
+        }
+    }
+    key(ctx, &p, &[(GOODPUT, "full"), (DEGRADED, "degraded"), (FAILED, "failed")], false);
+
+    // 3. Client latency.
+    let p = panel(2);
+    let p50 = values(&seconds, |c| c.client_latency.map(|l| l.p50));
+    let p99 = values(&seconds, |c| c.client_latency.map(|l| l.p99));
+    let max = nice_max(p99.iter().chain(&p50).map(|v| v.1));
+    frame(ctx, &p, "Client latency, ms", max, "");
+    line(ctx, &p, &p50, max, THROUGHPUT, false);
+    line(ctx, &p, &p99, max, P99, false);
+    key(ctx, &p, &[(THROUGHPUT, "p50"), (P99, "p99")], false);
+
+    // 4. Amplification at the last service.
+    let p = panel(3);
+    let last = sim.scenario().services.len().saturating_sub(1);
+    let last_name = sim.scenario().services.get(last).map_or("", |s| s.name.as_str());
+    let amp = |secs: &[(u64, Option<&Second>)]| {
+        values(secs, |c| {
+            let requests = c.counts.client.requests;
+            let attempts = c.counts.services.get(last)?.attempts;
+            (requests > 0).then(|| attempts as f64 / requests as f64)
+        })
+    };
+    let (a, va) = (amp(&seconds), amp(&variant_seconds));
+    let max = nice_max(a.iter().chain(&va).map(|v| v.1).chain([1.0]));
+    frame(ctx, &p, &format!("Attempts at {last_name} per request sent"), max, "×");
+    line(ctx, &p, &a, max, FAILED, false);
+    if variant.is_some() {
+        line(ctx, &p, &va, max, VARIANT, true);
+    }
+
+    // 5. Worker pool occupancy per service.
+    let p = panel(4);
+    frame(ctx, &p, "Workers busy, share of the pool", 100.0, "%");
+    let mut keys = Vec::new();
+    for (i, spec) in sim.scenario().services.iter().enumerate().take(SERVICE_LINES.len()) {
+        let busy = values(&seconds, |c| {
+            let s = c.counts.services.get(i)?;
+            (s.capacity_us > 0).then(|| 100.0 * s.busy_us as f64 / s.capacity_us as f64)
+        });
+        line(ctx, &p, &busy, 100.0, SERVICE_LINES[i], false);
+        keys.push((SERVICE_LINES[i], spec.name.as_str()));
+    }
+    key(ctx, &p, &keys, false);
+
+    // 6. Breaker states, one band per edge with a breaker.
+    let p = panel(5);
+    frame(ctx, &p, "Circuit breakers", 0.0, "");
+    let breakers: Vec<usize> = (0..sim.edges().len())
+        .filter(|&e| sim.scenario().calls.get(e).is_some_and(|c| c.breaker.is_some()))
+        .collect();
+    if breakers.is_empty() {
+        ctx.set_fill_style_str(palette::MUTED);
+        ctx.set_font("13px system-ui, sans-serif");
+        ctx.set_text_align("left");
+        let _ = ctx.fill_text("no breaker in this run", p.x + 6.0, p.y + p.h / 2.0 - 6.0);
+    }
+    let band_h = (p.h / breakers.len().max(1) as f64).min(28.0);
+    for (row, &edge) in breakers.iter().enumerate() {
+        let y = p.y + row as f64 * band_h;
+        let start = from * SECOND;
+        // The state when the window starts: the last transition before it.
+        let mut state = log
+            .timeline()
+            .rev()
+            .find_map(|&(at, mark)| match mark {
+                Mark::Breaker { edge: e, to, .. } if e == edge && at < start => Some(to),
+                _ => None,
+            })
+            .unwrap_or(BreakerState::Closed);
+        let mut since = from as f64;
+        let until = (to * SECOND).min(sim.now());
+        let changes = log.timeline().filter_map(|&(at, mark)| match mark {
+            Mark::Breaker { edge: e, to, .. } if e == edge && at >= start && at < until => {
+                Some((time::to_secs(at), to))
+            }
+            _ => None,
+        });
+        for (at, next) in changes.chain([(time::to_secs(until), state)]) {
+            let (x0, x1) = (p.x_of(since), p.x_of(at));
+            ctx.set_fill_style_str(palette::breaker_colours(state).0);
+            // Even an instant in a state gets a visible sliver.
+            ctx.fill_rect(x0, y + 2.0, (x1 - x0).max(1.5), band_h - 4.0);
+            (state, since) = (next, at);
+        }
+        ctx.set_fill_style_str(palette::INK);
+        ctx.set_font("12px system-ui, sans-serif");
+        ctx.set_text_align("right");
+        ctx.set_text_baseline("middle");
+        let _ = ctx.fill_text(&crate::policies::edge_name(sim, edge), p.x - 4.0, y + band_h / 2.0);
+        ctx.set_text_baseline("top");
+    }
+
+    // Chaos marks across every panel.
+    let marks: Vec<(f64, String)> = log
+        .timeline()
+        .filter_map(|&(at, mark)| {
+            let s = time::to_secs(at);
+            if s < from as f64 || s >= to as f64 {
+                return None;
+            }
+            let faults = &sim.scenario().chaos.faults;
+            match mark {
+                Mark::Fault { fault, started } => Some((
+                    s,
+                    format!(
+                        "{} {}",
+                        faults.get(fault).map_or("fault", |f| f.kind.name()),
+                        if started { "starts" } else { "ends" }
+                    ),
+                )),
+                Mark::Aborted { .. } => Some((s, "experiment aborted".into())),
+                Mark::Breaker { .. } => None,
+            }
+        })
+        .collect();
+    ctx.set_stroke_style_str(palette::FAULT);
+    ctx.set_line_width(1.5);
+    for i in 0..PANELS {
+        let p = panel(i);
+        for (s, _) in &marks {
+            let x = p.x_of(*s);
+            ctx.begin_path();
+            ctx.move_to(x, p.y);
+            ctx.line_to(x, p.y + p.h);
+            ctx.stroke();
+        }
+    }
+    if let Some((s, text)) = marks.last() {
+        let p = panel(0);
+        ctx.set_fill_style_str(palette::FAULT);
+        ctx.set_font("600 12px system-ui, sans-serif");
+        ctx.set_text_align("left");
+        let _ = ctx.fill_text(&format!("⚡ {text}"), p.x_of(*s) + 3.0, p.y + 2.0);
+    }
+
+    // The time axis, under each panel of the last row.
+    ctx.set_fill_style_str(palette::MUTED);
+    ctx.set_font("12px system-ui, sans-serif");
+    ctx.set_text_align("center");
+    let _ = height;
+}
+
+/// The values a panel plots, one per second that has one.
+fn values(
+    seconds: &[(u64, Option<&Second>)],
+    read: impl Fn(&Second) -> Option<f64>,
+) -> Vec<(u64, f64)> {
+    seconds.iter().filter_map(|&(s, second)| second.and_then(&read).map(|v| (s, v))).collect()
+}
+
+/// A round upper bound for an axis.
+fn nice_max(values: impl Iterator<Item = f64>) -> f64 {
+    let max = values.filter(|v| v.is_finite()).fold(0.0f64, f64::max);
+    if max <= 0.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
+        if step * magnitude >= max {
+            return step * magnitude;
+        }
+    }
+    10.0 * magnitude
+}
+
+/// A panel's title, box, top value and time labels.
+fn frame(ctx: &CanvasRenderingContext2d, p: &Panel, title: &str, max: f64, unit: &str) {
+    ctx.set_fill_style_str(palette::INK);
+    ctx.set_font("600 14px system-ui, sans-serif");
+    ctx.set_text_align("left");
+    ctx.set_text_baseline("bottom");
+    let _ = ctx.fill_text(title, p.x - AXIS_W, p.y - 4.0);
+    ctx.set_text_baseline("top");
+    ctx.set_stroke_style_str(palette::GAUGE_TRACK);
+    ctx.set_line_width(1.0);
+    ctx.stroke_rect(p.x, p.y, p.w, p.h);
+    ctx.set_fill_style_str(palette::MUTED);
+    ctx.set_font("12px system-ui, sans-serif");
+    if max > 0.0 {
+        ctx.set_text_align("right");
+        let top = if max >= 10.0 { format!("{max:.0}{unit}") } else { format!("{max}{unit}") };
+        let _ = ctx.fill_text(&top, p.x - 4.0, p.y);
+        ctx.set_text_baseline("bottom");
+        let _ = ctx.fill_text(&format!("0{unit}"), p.x - 4.0, p.y + p.h);
+        ctx.set_text_baseline("top");
+    }
+    ctx.set_text_align("left");
+    let _ = ctx.fill_text(&format!("{} s", p.from), p.x + 2.0, p.y + p.h + 2.0);
+    ctx.set_text_align("right");
+    let _ = ctx.fill_text(&format!("{} s", p.to), p.x + p.w - 2.0, p.y + p.h + 2.0);
+}
+
+fn line(
+    ctx: &CanvasRenderingContext2d,
+    p: &Panel,
+    points: &[(u64, f64)],
+    max: f64,
+    colour: &str,
+    dashed: bool,
+) {
+    if points.is_empty() {
+        return;
+    }
+    ctx.set_stroke_style_str(colour);
+    ctx.set_line_width(2.0);
+    let dash = js_sys::Array::new();
+    if dashed {
+        dash.push(&6.0.into());
+        dash.push(&4.0.into());
+    }
+    let _ = ctx.set_line_dash(&dash);
+    ctx.begin_path();
+    for (i, &(s, v)) in points.iter().enumerate() {
+        let (x, y) = (p.x_of(s as f64 + 0.5), p.y_of(v, max));
+        if i == 0 {
+            ctx.move_to(x, y);
+        } else {
+            ctx.line_to(x, y);
+        }
+    }
+    ctx.stroke();
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
+}
+
+/// A key under the panel, centred between its time labels.
+fn key(ctx: &CanvasRenderingContext2d, p: &Panel, items: &[(&str, &str)], variant: bool) {
+    ctx.set_font("12px system-ui, sans-serif");
+    ctx.set_text_align("left");
+    ctx.set_text_baseline("top");
+    let mut all: Vec<(&str, &str)> = items.to_vec();
+    if variant {
+        all.push((VARIANT, "variant (dashed)"));
+    }
+    let widths: Vec<f64> = all
+        .iter()
+        .map(|(_, label)| ctx.measure_text(label).map(|m| m.width()).unwrap_or(40.0) + 22.0)
+        .collect();
+    let total: f64 = widths.iter().sum();
+    let mut x = p.x + (p.w - total).max(0.0) / 2.0;
+    let y = p.y + p.h + 2.0;
+    for ((colour, label), w) in all.iter().zip(&widths) {
+        ctx.set_fill_style_str(colour);
+        ctx.fill_rect(x, y + 2.0, 9.0, 9.0);
+        ctx.set_fill_style_str(palette::MUTED);
+        let _ = ctx.fill_text(label, x + 13.0, y);
+        x += w;
+    }
+}
+
+/// A one-line text summary of the newest second shown, for assistive
+/// technology and for tests, which cannot read the canvas.
+pub fn summary(sim: &Sim, end: u64) -> String {
+    let Some(c) = end.checked_sub(1).and_then(|s| sim.metrics().series().get(s)) else {
+        return "No finished second yet.".into();
+    };
+    let client = &c.counts.client;
+    let mut text = format!(
+        "Second {}: {} requests sent, {} answered in full, {} degraded, {} failed",
+        end - 1,
+        client.requests,
+        client.successes,
+        client.degraded,
+        client.failed()
+    );
+    if let Some(l) = c.client_latency {
+        text.push_str(&format!("; latency p50 {:.0} ms, p99 {:.0} ms", l.p50, l.p99));
+    }
+    text.push('.');
+    text
+}

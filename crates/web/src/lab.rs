@@ -1,0 +1,130 @@
+//! The lab: which experiment the page runs, and the lesson that goes with
+//! it.
+//!
+//! An experiment is a preset scenario file (embedded in the bundle) with
+//! its `[lesson]` table: title, summary, prompts, the controls that matter,
+//! a question the run answers, and a comparison variant run beside it. A
+//! preset without a lesson still runs; it just has nothing to teach beyond
+//! its description.
+
+use brownout_sim::lesson::{self, Measure, Question};
+use brownout_sim::{Scenario, Sim, PRESETS};
+
+use crate::events::EventLog;
+
+/// The experiment the page opens on when the URL names none.
+pub const DEFAULT_PRESET: &str = "retry-chain";
+
+/// One experiment, ready to run.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// The preset's id, as in `?preset=`.
+    pub id: &'static str,
+    pub scenario: Scenario,
+    /// The comparison variant, if the lesson has one.
+    pub variant: Option<Scenario>,
+}
+
+impl Experiment {
+    /// Reads a preset by id. `Err` names the problem: an unknown id (with
+    /// the known ones) or a preset whose file or comparison is broken.
+    pub fn load(id: &str) -> Result<Experiment, String> {
+        let Some(preset) = PRESETS.iter().find(|p| p.id == id) else {
+            let known: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
+            return Err(format!(
+                "there is no experiment {id:?}; the experiments are {}",
+                known.join(", ")
+            ));
+        };
+        let scenario = brownout_sim::parse_scenario(preset.toml)
+            .map_err(|e| format!("the experiment {id:?} does not read: {e}"))?;
+        let variant = lesson::variant(preset.toml)
+            .map_err(|e| format!("the comparison of {id:?} does not read: {e}"))?;
+        Ok(Experiment { id: preset.id, scenario, variant })
+    }
+}
+
+/// A scenario's title: its lesson's, or else its name.
+pub fn title_of(scenario: &Scenario) -> String {
+    scenario.lesson.as_ref().map_or_else(|| scenario.name.clone(), |l| l.title.clone())
+}
+
+/// The menu: every preset's id and title, experiments with a lesson first.
+pub fn menu() -> Vec<(&'static str, String, bool)> {
+    let mut items: Vec<(&'static str, String, bool)> = PRESETS
+        .iter()
+        .filter_map(|p| {
+            let scenario = brownout_sim::parse_scenario(p.toml).ok()?;
+            Some((p.id, title_of(&scenario), scenario.lesson.is_some()))
+        })
+        .collect();
+    // Stable: the presets' own order within each group.
+    items.sort_by_key(|item| !item.2);
+    items
+}
+
+/// The run's answer to a lesson's question, once it has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The figure the run measured.
+    pub measured: f64,
+    /// The index of the choice nearest to it.
+    pub nearest: usize,
+}
+
+/// Reads the figure a question asks for off a running simulation; `None`
+/// before the run has reached the question's time or has the figure.
+pub fn answer(question: &Question, sim: &Sim, log: &EventLog) -> Option<Answer> {
+    if brownout_sim::time::to_secs(sim.now()) < question.after_s {
+        return None;
+    }
+    let measured = measure(&question.measure, sim, log)?;
+    let nearest = question
+        .choices
+        .iter()
+        .enumerate()
+        .min_by(|a, b| (a.1 - measured).abs().total_cmp(&(b.1 - measured).abs()))
+        .map(|(i, _)| i)?;
+    Some(Answer { measured, nearest })
+}
+
+/// The figure a measure names, over the whole run so far.
+pub fn measure(measure: &Measure, sim: &Sim, log: &EventLog) -> Option<f64> {
+    let client = &sim.metrics().totals().client;
+    let finished = client.finished();
+    let share = |n: u64| (finished > 0).then(|| 100.0 * n as f64 / finished as f64);
+    match measure {
+        Measure::Amplification { service } => {
+            let s = sim.scenario().services.iter().position(|spec| &spec.name == service)?;
+            sim.measured_amplification(s)
+        }
+        Measure::SuccessPercent => share(client.successes),
+        Measure::DegradedPercent => share(client.degraded),
+        Measure::BreakerOpenings { from, to } => {
+            let edge = sim
+                .scenario()
+                .calls
+                .iter()
+                .position(|call| &call.from == from && &call.to == to)?;
+            Some(log.openings(edge) as f64)
+        }
+        Measure::P99Ms => sim.metrics().client_latency().map(|p| p.p99),
+    }
+}
+
+/// A figure in a measure's unit, for display.
+pub fn show(measure: &Measure, x: f64) -> String {
+    match measure {
+        Measure::Amplification { .. } => crate::figures::times(x),
+        Measure::SuccessPercent | Measure::DegradedPercent => format!("{x:.0} %"),
+        Measure::BreakerOpenings { .. } => format!("{x:.0}"),
+        Measure::P99Ms => format!("{x:.0} ms"),
+    }
+}
+
+/// The `preset` parameter of the page's address, if any.
+pub fn preset_in_url() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get("preset")
+}

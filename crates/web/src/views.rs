@@ -1,0 +1,373 @@
+//! The parts of the page around the diagram: the lesson, the legend, the
+//! comparison table, the detail panel and the charts' scrubber.
+
+use brownout_sim::policy::breaker::BreakerConfig;
+use brownout_sim::{time, Sim};
+use yew::prelude::*;
+
+use crate::diagram::Hit;
+use crate::events::{self, Mark};
+use crate::figures::{times, KeyFigures};
+use crate::{charts, lab, palette, App, Msg};
+
+impl App {
+    /// Title, summary, prompts and the question of the experiment.
+    pub(crate) fn view_lesson(&self, ctx: &Context<Self>) -> Html {
+        let Some(lesson) = self.experiment.scenario.lesson.as_ref() else {
+            let description = &self.experiment.scenario.description;
+            return html! {
+                <section class="lesson-card" id="lesson">
+                    <h2 id="lesson-title">{ &self.experiment.scenario.name }</h2>
+                    if !description.is_empty() { <p class="summary">{ description }</p> }
+                </section>
+            };
+        };
+        let question = lesson.question.as_ref().map(|q| {
+            let main = &self.panes[0];
+            let answer = lab::answer(q, &main.sim.borrow(), &main.log.borrow());
+            let now = main.figures.sim_seconds;
+            html! {
+                <div class="question" id="question">
+                    <p class="ask"><strong>{ "Predict, then run: " }</strong>{ &q.ask }</p>
+                    <div class="choices" role="group" aria-label="Your prediction">
+                        { for q.choices.iter().enumerate().map(|(i, &c)| {
+                            let chosen = self.guess == Some(i);
+                            let right = answer.as_ref().is_some_and(|a| a.nearest == i);
+                            html! {
+                                <button class={classes!("choice", chosen.then_some("chosen"), right.then_some("right"))}
+                                    aria-pressed={chosen.to_string()} data-value={c.to_string()}
+                                    onclick={ctx.link().callback(move |_| Msg::Guess(i))}>
+                                    { lab::show(&q.measure, c) }
+                                </button>
+                            }
+                        }) }
+                    </div>
+                    <p class="answer" id="answer" data-measured={answer.as_ref().map(|a| format!("{:.4}", a.measured)).unwrap_or_default()}>
+                        { match (&answer, self.guess) {
+                            (None, _) => format!("The run answers at t = {:.0} s (now {:.0} s).", q.after_s, now),
+                            (Some(a), guess) => {
+                                let verdict = match guess {
+                                    Some(g) if g == a.nearest => "You were right.",
+                                    Some(_) => "Not what you predicted.",
+                                    None => "",
+                                };
+                                format!("The run measured {}: nearest choice {}. {verdict}",
+                                    lab::show(&q.measure, a.measured),
+                                    lab::show(&q.measure, q.choices[a.nearest]))
+                            }
+                        } }
+                    </p>
+                </div>
+            }
+        });
+        html! {
+            <section class="lesson-card" id="lesson">
+                <h2 id="lesson-title">{ &lesson.title }</h2>
+                <p class="summary">{ &lesson.summary }</p>
+                if !lesson.notice.is_empty() {
+                    <div class="notice-list">
+                        <h3>{ "What to notice" }</h3>
+                        <ul id="notice">
+                            { for lesson.notice.iter().map(|n| html! { <li>{ n }</li> }) }
+                        </ul>
+                    </div>
+                }
+                { for question }
+            </section>
+        }
+    }
+
+    /// Every mark the diagram and the charts draw.
+    pub(crate) fn view_legend(&self) -> Html {
+        html! {
+            <ul class="legend" aria-label="Legend">
+                { for palette::DOT_KINDS.iter().map(|&k| html! {
+                    <li><span class="swatch" style={format!("background:{}", palette::dot_colour(k))}></span>
+                        { palette::dot_label(k) }</li>
+                }) }
+                <li><span class="gauge-swatch"></span>{ "workers busy / queue used (red when 90 % full)" }</li>
+                <li class="legend-badges">{ "circuit breaker:" }
+                    { for palette::BREAKER_STATES.iter().map(|&state| {
+                        let (fill, text) = palette::breaker_colours(state);
+                        html! {
+                            <span class="badge-swatch" style={format!("background:{fill};color:{text}")}>
+                                { events::state_name(state) }
+                            </span>
+                        }
+                    }) }
+                </li>
+                <li><span class="fault-swatch">{ "⚡" }</span>{ "chaos fault in force (node or link)" }</li>
+                <li><span class="proxy-swatch">{ "proxy" }</span>{ "policies run in a sidecar" }</li>
+            </ul>
+        }
+    }
+
+    /// The key figures of both panes side by side.
+    pub(crate) fn view_comparison(&self) -> Html {
+        let figures: Vec<(String, KeyFigures)> = self
+            .panes
+            .iter()
+            .map(|p| (p.label.clone(), KeyFigures::read(&p.sim.borrow())))
+            .collect();
+        let pct = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.1} %"));
+        type Row = (&'static str, &'static str, fn(&KeyFigures) -> Option<f64>, bool);
+        let rows: [Row; 5] = [
+            ("success", "Answered in full", |k| k.success, true),
+            ("degraded", "Degraded (fallback)", |k| k.degraded, false),
+            ("p99", "Client p99 latency", |k| k.p99_ms, false),
+            ("amplification", "Amplification at the last service", |k| k.amplification, false),
+            ("saturation", "Busiest worker pool", |k| k.saturation.as_ref().map(|s| s.0), false),
+        ];
+        html! {
+            <section class="comparison" aria-labelledby="comparison-title">
+                <h2 id="comparison-title">{ "Side by side, same load and seed" }</h2>
+                <table id="comparison">
+                    <thead><tr>
+                        <th scope="col">{ "Since the start" }</th>
+                        { for figures.iter().map(|(label, _)| html! { <th scope="col">{ label }</th> }) }
+                    </tr></thead>
+                    <tbody>
+                        { for rows.iter().map(|(id, name, read, _)| html! {
+                            <tr>
+                                <th scope="row">{ *name }</th>
+                                { for figures.iter().enumerate().map(|(i, (_, k))| {
+                                    let value = read(k);
+                                    let text = match *id {
+                                        "p99" => value.map_or("–".into(), |v| format!("{v:.0} ms")),
+                                        "amplification" => value.map_or("…".into(), times),
+                                        "saturation" => k.saturation.as_ref().map_or("–".into(), |(v, name)| format!("{v:.0} % ({name})")),
+                                        _ => pct(value),
+                                    };
+                                    html! {
+                                        <td id={format!("cmp-{id}-{i}")} data-value={value.map(|v| format!("{v:.4}")).unwrap_or_default()}>
+                                            { text }
+                                        </td>
+                                    }
+                                }) }
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </section>
+        }
+    }
+
+    /// The selected service or edge: its settings, counters, latency and
+    /// events.
+    pub(crate) fn view_detail(&self, ctx: &Context<Self>) -> Html {
+        let Some(hit) = self.selected.get() else {
+            return html! {};
+        };
+        let main = &self.panes[0];
+        let sim = main.sim.borrow();
+        let log = main.log.borrow();
+        let close = ctx.link().callback(|_| Msg::CloseDetail);
+        let body = match hit {
+            Hit::Node(0) => client_detail(&sim),
+            Hit::Node(n) => service_detail(&sim, n - 1),
+            Hit::Edge(e) => edge_detail(&sim, &log, e),
+        };
+        html! {
+            <section class="detail" id="detail" aria-live="polite">
+                <button class="close" onclick={close} aria-label="Close the details">{ "×" }</button>
+                { body }
+            </section>
+        }
+    }
+
+    /// The slider that scrolls the charts back over the kept past.
+    pub(crate) fn view_scrubber(&self, ctx: &Context<Self>) -> Html {
+        let sim = self.panes[0].sim.borrow();
+        let (earliest, live) = (charts::earliest_end(&sim), charts::live_end(&sim));
+        let end = self.chart_end.get().unwrap_or(live);
+        let oninput = ctx.link().callback(|e: InputEvent| {
+            Msg::Scrub(e.target_unchecked_into::<web_sys::HtmlInputElement>().value())
+        });
+        html! {
+            <div class="control scrub">
+                <label for="scrub">{ "Charts end at" }</label>
+                <input type="range" id="scrub" min={earliest.to_string()} max={live.to_string()} step="1"
+                    value={end.to_string()} disabled={live <= earliest} {oninput}
+                    title="Scroll the charts back over the last ten simulated minutes" />
+                <output for="scrub">{ if self.chart_end.get().is_some() { format!("{end} s") } else { format!("{end} s (live)") } }</output>
+                if self.chart_end.get().is_some() {
+                    <button id="live" onclick={ctx.link().callback(|_| Msg::Live)}>{ "Follow the run" }</button>
+                }
+            </div>
+        }
+    }
+}
+
+fn rows(items: Vec<(String, String)>) -> Html {
+    html! {
+        <dl class="detail-list">
+            { for items.into_iter().map(|(k, v)| html! { <><dt>{ k }</dt><dd>{ v }</dd></> }) }
+        </dl>
+    }
+}
+
+fn latency_rows(p: Option<brownout_sim::Percentiles>) -> Vec<(String, String)> {
+    match p {
+        None => vec![("Latency".into(), "nothing answered yet".into())],
+        Some(p) => vec![(
+            "Latency p50 / p90 / p99 / max".into(),
+            format!("{:.0} / {:.0} / {:.0} / {:.0} ms", p.p50, p.p90, p.p99, p.max),
+        )],
+    }
+}
+
+fn client_detail(sim: &Sim) -> Html {
+    let c = &sim.metrics().totals().client;
+    let mut items = vec![
+        (
+            "Load".to_string(),
+            format!("{:.0} requests/s, {:?}", sim.current_rate(), sim.scenario().load.arrivals),
+        ),
+        ("Requests sent".into(), c.requests.to_string()),
+        ("Answered in full".into(), c.successes.to_string()),
+        ("Degraded".into(), c.degraded.to_string()),
+        ("Errors".into(), c.errors.to_string()),
+        ("Timeouts".into(), c.timeouts.to_string()),
+        ("Rejected".into(), c.rejections.to_string()),
+        ("Refused by a breaker".into(), c.short_circuited.to_string()),
+        ("Refused by a bulkhead".into(), c.bulkhead_full.to_string()),
+    ];
+    items.extend(latency_rows(sim.metrics().client_latency()));
+    html! { <><h2>{ "client" }</h2>{ rows(items) }</> }
+}
+
+fn service_detail(sim: &Sim, s: usize) -> Html {
+    let Some(spec) = sim.scenario().services.get(s) else { return html! {} };
+    let c = &sim.metrics().totals().services[s];
+    let load = sim.service_load(s);
+    let r = &c.rejections;
+    let mut items = vec![
+        (
+            "Instances × workers, queue".to_string(),
+            format!("{} × {}, queue {}", load.instances, spec.workers, spec.queue),
+        ),
+        (
+            "Service time".into(),
+            format!("{:?}, mean {:.0} ms", spec.service_time, spec.service_time.mean_ms()),
+        ),
+        ("Error rate".into(), format!("{:.0} %", spec.error_rate * 100.0)),
+        ("Attempts received".into(), c.attempts.to_string()),
+        ("Successes (degraded)".into(), format!("{} ({})", c.successes, c.degraded)),
+        ("Errors".into(), c.errors.to_string()),
+        ("Timed out at the caller".into(), c.timeouts.to_string()),
+        (
+            "Rejected: queue full / queue time / deadline / instance down".into(),
+            format!("{} / {} / {} / {}", r.queue_full, r.queue_time, r.deadline, r.instance_down),
+        ),
+        ("Orphaned (served after the caller gave up)".into(), c.orphaned.to_string()),
+        ("Cancelled".into(), c.cancelled.to_string()),
+        ("Busy workers now".into(), format!("{} / {}", load.busy_workers, load.workers)),
+        ("Queued now".into(), format!("{} / {}", load.queued, load.queue_capacity)),
+    ];
+    if let Some(shed) = spec.shed_after_queue_ms {
+        items.push(("Sheds work queued longer than".into(), format!("{shed} ms")));
+    }
+    items.extend(latency_rows(sim.metrics().service_latency(s)));
+    html! { <><h2>{ &spec.name }</h2>{ rows(items) }</> }
+}
+
+fn edge_detail(sim: &Sim, log: &events::EventLog, e: usize) -> Html {
+    let Some(call) = sim.scenario().calls.get(e) else { return html! {} };
+    let c = &sim.metrics().totals().edges[e];
+    let order: Vec<String> = call.order.iter().map(|l| format!("{l:?}").to_lowercase()).collect();
+    let mut items = vec![
+        ("Network latency".to_string(), format!("{} ms each way", call.latency_ms)),
+        ("Timeout per try".into(), format!("{} ms", call.timeout_ms)),
+        ("Retries".into(), format!("{} (= {} tries)", call.retries, call.retries + 1)),
+        (
+            "Backoff".into(),
+            match &call.backoff {
+                Some(b) => format!(
+                    "{:?}, base {} ms, cap {} ms, jitter {:?}",
+                    b.kind, b.base_ms, b.cap_ms, b.jitter
+                ),
+                None => format!("fixed {} ms", call.backoff_ms),
+            },
+        ),
+        ("Retry on".into(), format!("{:?}", call.retry_on).to_lowercase()),
+        (
+            "Critical".into(),
+            if call.critical { "yes".into() } else { "no: enriching, falls back".into() },
+        ),
+        ("Policies, outermost first".into(), order.join(" → ")),
+        ("Calls / tries / retries".into(), format!("{} / {} / {}", c.calls, c.tries, c.retries)),
+        ("Timeouts".into(), c.timeouts.to_string()),
+        ("Failed calls / fallbacks".into(), format!("{} / {}", c.failed_calls, c.fallbacks)),
+        ("Messages lost".into(), c.lost_messages.to_string()),
+    ];
+    if let Some(d) = call.deadline_ms {
+        items.push(("Overall deadline".into(), format!("{d} ms")));
+    }
+    match &call.breaker {
+        Some(BreakerConfig::FailureRate {
+            sliding_window_type,
+            sliding_window_size,
+            minimum_calls,
+            failure_rate_threshold,
+            slow_call_rate_threshold,
+            slow_call_duration_ms,
+            wait_in_open_ms,
+            permitted_calls_in_half_open,
+            ..
+        }) => {
+            items.push(("Breaker".into(), format!(
+                "failure rate ≥ {failure_rate_threshold} % or slow calls (> {slow_call_duration_ms} ms) ≥ {slow_call_rate_threshold} % over {sliding_window_size} {}, at least {minimum_calls} calls; open {wait_in_open_ms} ms; {permitted_calls_in_half_open} trial calls",
+                if format!("{sliding_window_type:?}").contains("Time") { "seconds" } else { "calls" })));
+        }
+        Some(BreakerConfig::ConsecutiveFailures { failures, wait_in_open_ms }) => {
+            items.push((
+                "Breaker".into(),
+                format!("{failures} failures in a row; open {wait_in_open_ms} ms; one trial call"),
+            ));
+        }
+        None => items.push(("Breaker".into(), "none".into())),
+    }
+    if let Some(p) = sim.edge_policies(e) {
+        if let Some(b) = p.breaker_counters {
+            items.push(("Breaker refused".into(), b.not_permitted.to_string()));
+        }
+        if let Some((used, limit, waiting)) = p.bulkhead {
+            items.push((
+                "Bulkhead now".into(),
+                format!("{used} / {limit} in use, {waiting} waiting"),
+            ));
+        }
+        if let Some(tokens) = p.budget_tokens {
+            items.push(("Retry budget tokens".into(), format!("{tokens:.1}")));
+        }
+    }
+    if let Some(b) = &call.bulkhead {
+        items.push(("Bulkhead".into(), format!("{b:?}")));
+    }
+    if let Some(b) = &call.retry_budget {
+        items.push(("Retry budget".into(), format!("{b:?}")));
+    }
+    let transitions: Vec<Html> = log
+        .timeline()
+        .rev()
+        .filter_map(|&(at, mark)| match mark {
+            Mark::Breaker { edge, from, to, failure_rate } if edge == e => Some(html! {
+                <li>{ format!("{:.2} s: {} → {}{}", time::to_secs(at), events::state_name(from), events::state_name(to),
+                    failure_rate.map(|r| format!(" ({r:.0} % failed)")).unwrap_or_default()) }</li>
+            }),
+            _ => None,
+        })
+        .collect();
+    html! {
+        <>
+            <h2>{ format!("{} → {}", call.from, call.to) }</h2>
+            { rows(items) }
+            <h3>{ format!("Breaker transitions ({} opening{})", log.openings(e), if log.openings(e) == 1 { "" } else { "s" }) }</h3>
+            if transitions.is_empty() {
+                <p>{ "None yet." }</p>
+            } else {
+                <ol class="transitions" id="detail-transitions">{ for transitions }</ol>
+            }
+        </>
+    }
+}
