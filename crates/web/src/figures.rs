@@ -80,8 +80,11 @@ pub struct Figures {
     /// How the client's requests ended, over the last few seconds.
     pub client: Option<Shares>,
     pub services: Vec<ServiceRow>,
-    /// Tries per hop on every edge (retries + 1).
+    /// Tries per hop (retries + 1): the most of any hop.
     pub tries: u32,
+    /// Whether every hop makes the same number of tries, which the
+    /// (r+1)^d prediction assumes.
+    pub uniform_tries: bool,
     /// Hops from the client to the last service.
     pub hops: u32,
     /// The last service's error probability.
@@ -139,7 +142,9 @@ impl Figures {
             })
             .collect::<Vec<_>>();
         let last = services.len().saturating_sub(1);
-        let tries = sim.edges().first().map(|e| e.retries + 1).unwrap_or(1);
+        // The retries slider sets every hop alike; a scenario may differ per
+        // hop, and then the slider shows the most any hop makes.
+        let tries = sim.edges().iter().map(|e| e.retries + 1).max().unwrap_or(1);
         let hops = sim.depth(last);
         let error_rate = sim.scenario().services.get(last).map(|s| s.error_rate).unwrap_or(0.0);
         Figures {
@@ -148,6 +153,7 @@ impl Figures {
             client: Shares::of(client.successes, client.degraded, client.failed()),
             services,
             tries,
+            uniform_tries: sim.edges().iter().all(|e| e.retries + 1 == tries),
             hops,
             error_rate,
             predicted: theory::expected_attempts(error_rate, tries, hops),

@@ -36,6 +36,7 @@ use yew::prelude::*;
 
 pub use animation::running_loops;
 use animation::AnimationLoop;
+use brownout_sim::phase::PhaseMap;
 use diagram::{Badge, Hit, Layout, Painter, Placement};
 use events::EventLog;
 use figures::{percent, times, Figures, Shares};
@@ -106,6 +107,10 @@ pub enum Msg {
     Move(f64, f64),
     Up,
     CloseDetail,
+    /// Start computing the experiment's phase map, or compute its next
+    /// piece.
+    PhaseStart,
+    PhaseStep,
     Figures(Vec<Figures>),
 }
 
@@ -169,9 +174,16 @@ pub struct App {
     guess: Option<usize>,
     /// The slider bounds of the load, from the experiment's own rate.
     load_max: f64,
+    /// The experiment's phase map, once asked for, filled a piece at a
+    /// time between frames.
+    phase: Option<PhaseMap>,
     /// The last refused input, shown until the next accepted one.
     notice: Option<String>,
 }
+
+/// Events one piece of the phase map may process: a few milliseconds of
+/// work, so the animation keeps its frame rate while the map fills.
+const PHASE_EVENTS_PER_PIECE: u64 = 60_000;
 
 impl App {
     fn last_service(&self) -> usize {
@@ -214,7 +226,8 @@ impl App {
         self.guess = None;
         self.selected.set(None);
         self.chart_end.set(None);
-        *self.placement.borrow_mut() = Placement::new();
+        self.phase = None;
+        *self.placement.borrow_mut() = load_placement(self.experiment.id);
     }
 
     /// Applies a change to every pane, so that the panes keep differing
@@ -385,6 +398,7 @@ impl Component for App {
             drag: None,
             guess: None,
             load_max: LOAD_MAX,
+            phase: None,
             notice: None,
         };
         // The comparison is on by default for an experiment that has one:
@@ -562,7 +576,9 @@ impl Component for App {
             }
             Msg::Up => {
                 let Some(drag) = self.drag.take() else { return false };
-                if !drag.moved {
+                if drag.moved {
+                    save_placement(self.experiment.id, &self.placement.borrow());
+                } else {
                     let hit = self
                         .layout(drag.pane)
                         .and_then(|(layout, sim)| layout.hit(&sim.borrow(), drag.start));
@@ -573,6 +589,31 @@ impl Component for App {
             Msg::CloseDetail => {
                 self.selected.set(None);
                 Ok(())
+            }
+            Msg::PhaseStart => {
+                let spec =
+                    self.experiment.scenario.lesson.as_ref().and_then(|l| l.phase_map.clone());
+                match spec.map(|spec| PhaseMap::new(&self.experiment.scenario, &spec)) {
+                    Some(Ok(map)) => {
+                        self.phase = Some(map);
+                        ctx.link().send_message(Msg::PhaseStep);
+                        Ok(())
+                    }
+                    Some(Err(why)) => Err(format!("the phase map cannot be computed: {why}")),
+                    None => Err("this experiment has no phase map".into()),
+                }
+            }
+            Msg::PhaseStep => {
+                let Some(map) = self.phase.as_mut() else { return false };
+                if !map.step(PHASE_EVENTS_PER_PIECE) {
+                    // The next piece after the browser has drawn a frame.
+                    let link = ctx.link().clone();
+                    gloo_timers::callback::Timeout::new(16, move || {
+                        link.send_message(Msg::PhaseStep)
+                    })
+                    .forget();
+                }
+                return true;
             }
         };
         self.notice = applied.err();
@@ -712,6 +753,8 @@ impl Component for App {
 
                 { self.view_detail(ctx) }
 
+                { self.view_phase_map(ctx) }
+
                 <section class="charts" aria-labelledby="charts-title">
                     <h2 id="charts-title">{ "The last minute" }</h2>
                     <canvas id="charts" ref={self.charts.clone()} role="img" aria-label="Charts of the run" />
@@ -719,7 +762,7 @@ impl Component for App {
                 </section>
 
                 // The retry arithmetic, where retries are the lesson.
-                if lesson.is_none_or(|l| l.controls.contains(&Control::Retries)) {
+                if f.uniform_tries && lesson.is_none_or(|l| l.controls.contains(&Control::Retries)) {
                 <section class="lesson">
                     <div class="lesson-figure">
                         <span class="lesson-label">{ format!("Predicted at {last_name}") }</span>
@@ -962,6 +1005,46 @@ impl Component for App {
                 }
             </main>
         }
+    }
+}
+
+/// Where the browser keeps the nodes a user moved in an experiment's
+/// diagram, so that the layout comes back with the experiment.
+fn placement_key(preset: &str) -> String {
+    format!("brownout.layout.{preset}")
+}
+
+/// The stored layout: one `x,y` pair per node (shares of the canvas), or
+/// `-` for a node left where the automatic layout puts it. Anything that
+/// does not read is ignored.
+fn load_placement(preset: &str) -> Placement {
+    let stored = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(&placement_key(preset)).ok().flatten())
+        .unwrap_or_default();
+    stored
+        .split(';')
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            let (x, y) = item.split_once(',')?;
+            let (x, y) = (x.parse::<f64>().ok()?, y.parse::<f64>().ok()?);
+            ((0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y)).then_some((x, y))
+        })
+        .collect()
+}
+
+fn save_placement(preset: &str, placement: &Placement) {
+    let text: Vec<String> = placement
+        .iter()
+        .map(|p| {
+            p.map_or("-".into(), |(x, y)| {
+                format!("{:.4},{:.4}", x.clamp(0.0, 1.0), y.clamp(0.0, 1.0))
+            })
+        })
+        .collect();
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        // Private windows may refuse storage: the layout then lasts the visit.
+        let _ = storage.set_item(&placement_key(preset), &text.join(";"));
     }
 }
 

@@ -2,7 +2,7 @@
 //! comparison table, the detail panel and the charts' scrubber.
 
 use brownout_sim::policy::breaker::BreakerConfig;
-use brownout_sim::{time, Sim};
+use brownout_sim::{time, ServiceTime, Sim};
 use yew::prelude::*;
 
 use crate::diagram::Hit;
@@ -248,7 +248,14 @@ fn service_detail(sim: &Sim, s: usize) -> Html {
         ),
         (
             "Service time".into(),
-            format!("{:?}, mean {:.0} ms", spec.service_time, spec.service_time.mean_ms()),
+            match spec.service_time {
+                ServiceTime::Fixed { ms } => format!("fixed, {ms} ms"),
+                ServiceTime::Exponential { mean_ms } => format!("exponential, mean {mean_ms} ms"),
+                ServiceTime::LogNormal { median_ms, sigma } => format!(
+                    "log-normal, median {median_ms} ms, σ {sigma} (mean {:.0} ms)",
+                    spec.service_time.mean_ms()
+                ),
+            },
         ),
         ("Error rate".into(), format!("{:.0} %", spec.error_rate * 100.0)),
         ("Attempts received".into(), c.attempts.to_string()),
@@ -369,5 +376,59 @@ fn edge_detail(sim: &Sim, log: &events::EventLog, e: usize) -> Html {
                 <ol class="transitions" id="detail-transitions">{ for transitions }</ol>
             }
         </>
+    }
+}
+
+impl App {
+    /// The phase map of a metastable experiment: which triggers the system
+    /// survives, computed on demand.
+    pub(crate) fn view_phase_map(&self, ctx: &Context<Self>) -> Html {
+        let Some(spec) =
+            self.experiment.scenario.lesson.as_ref().and_then(|l| l.phase_map.as_ref())
+        else {
+            return html! {};
+        };
+        let fault = self.experiment.scenario.chaos.faults.get(spec.fault);
+        let kind = fault.map_or("fault", |f| f.kind.name());
+        let start = ctx.link().callback(|_| Msg::PhaseStart);
+        html! {
+            <section class="phase" aria-labelledby="phase-title">
+                <h2 id="phase-title">{ "Phase map: which triggers does it survive?" }</h2>
+                <p class="phase-text">{ format!(
+                    "Each cell is a run of {:.0} s with the {kind} fault at one size (rows) for one length (columns), judged on the last {:.0} s: recovered when at least {:.0} % of requests are answered in full.",
+                    spec.run_s.unwrap_or(self.experiment.scenario.duration_s), spec.settle_s, spec.threshold * 100.0) }</p>
+                { match &self.phase {
+                    None => html! { <button id="phase-start" onclick={start}>{ format!("Compute the map ({} runs)", spec.sizes.len() * spec.lengths_s.len()) }</button> },
+                    Some(map) => html! {
+                        <>
+                        <table id="phase-map" class="phase-map" data-done={map.done().to_string()}>
+                            <thead><tr>
+                                <th scope="col">{ format!("{kind} size ↓ · length →") }</th>
+                                { for map.lengths().iter().map(|l| html! { <th scope="col">{ format!("{l} s") }</th> }) }
+                            </tr></thead>
+                            <tbody>
+                                { for map.sizes().iter().enumerate().map(|(i, size)| html! {
+                                    <tr>
+                                        <th scope="row">{ format!("{size}") }</th>
+                                        { for (0..map.lengths().len()).map(|j| {
+                                            let outcome = map.cell(i, j).and_then(|c| c.outcome);
+                                            let (class, text) = match outcome {
+                                                None => ("pending", "…".to_string()),
+                                                Some(o) if o.recovered => ("recovered", format!("{:.0} %", o.success * 100.0)),
+                                                Some(o) => ("stuck", format!("{:.0} %", o.success * 100.0)),
+                                            };
+                                            html! { <td class={class} title={class}>{ text }</td> }
+                                        }) }
+                                    </tr>
+                                }) }
+                            </tbody>
+                        </table>
+                        <p class="phase-key"><span class="recovered">{ "recovered" }</span>{ " " }<span class="stuck">{ "stuck" }</span>
+                            { format!(" · {} of {} runs done", map.done(), map.cells().len()) }</p>
+                        </>
+                    },
+                } }
+            </section>
+        }
     }
 }
