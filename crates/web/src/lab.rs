@@ -128,3 +128,51 @@ pub fn preset_in_url() -> Option<String> {
     let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
     params.get("preset")
 }
+
+#[cfg(test)]
+mod tests {
+    use brownout_sim::time::SECOND;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn every_preset_opens_and_lessons_come_first_in_the_menu() {
+        let menu = menu();
+        assert_eq!(menu.len(), PRESETS.len(), "every preset reads");
+        let first_plain = menu.iter().position(|item| !item.2).unwrap_or(menu.len());
+        assert!(menu[first_plain..].iter().all(|item| !item.2), "lessons first: {menu:?}");
+        for preset in PRESETS {
+            let experiment = Experiment::load(preset.id).unwrap();
+            let has_compare = experiment.scenario.lesson.as_ref().and_then(|l| l.compare.as_ref());
+            assert_eq!(experiment.variant.is_some(), has_compare.is_some(), "{}", preset.id);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn an_unknown_preset_is_named_with_the_known_ones() {
+        let err = Experiment::load("nope").unwrap_err();
+        assert!(err.contains("\"nope\"") && err.contains("retry-chain"), "{err}");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_run_answers_with_the_nearest_choice_once_its_time_has_come() {
+        let mut scenario = Scenario::retry_chain();
+        scenario.services[2].error_rate = 1.0;
+        let question = Question {
+            ask: "How many attempts reach payments?".into(),
+            choices: vec![3.0, 9.0, 27.0],
+            measure: Measure::Amplification { service: "payments".into() },
+            after_s: 20.0,
+        };
+        let mut sim = Sim::new(scenario).unwrap();
+        let log = EventLog::default();
+        sim.advance_to(10 * SECOND);
+        assert_eq!(answer(&question, &sim, &log), None, "too early to answer");
+        sim.advance_to(30 * SECOND);
+        let a = answer(&question, &sim, &log).expect("answered at 30 s");
+        assert_eq!(a.nearest, 2);
+        assert!((a.measured - 27.0).abs() < 0.5, "{}", a.measured);
+        assert_eq!(show(&question.measure, 27.0), "27.0×");
+    }
+}
