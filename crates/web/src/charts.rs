@@ -236,11 +236,16 @@ pub fn paint(
             ctx.fill_rect(x0, y + 2.0, (x1 - x0).max(1.5), band_h - 4.0);
             (state, since) = (next, at);
         }
+        // The edge's name inside its band, on a light backing.
+        let name = crate::policies::edge_name(sim, edge);
+        ctx.set_font("600 12px system-ui, sans-serif");
+        let w = ctx.measure_text(&name).map(|m| m.width()).unwrap_or(60.0) + 8.0;
+        ctx.set_fill_style_str("rgba(255,255,255,0.85)");
+        ctx.fill_rect(p.x + 4.0, y + band_h / 2.0 - 8.0, w, 16.0);
         ctx.set_fill_style_str(palette::INK);
-        ctx.set_font("12px system-ui, sans-serif");
-        ctx.set_text_align("right");
+        ctx.set_text_align("left");
         ctx.set_text_baseline("middle");
-        let _ = ctx.fill_text(&crate::policies::edge_name(sim, edge), p.x - 4.0, y + band_h / 2.0);
+        let _ = ctx.fill_text(&name, p.x + 8.0, y + band_h / 2.0);
         ctx.set_text_baseline("top");
     }
 

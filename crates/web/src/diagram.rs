@@ -48,8 +48,14 @@ pub fn height_for(sim: &Sim) -> f64 {
         *per_depth.entry(sim.depth(s)).or_insert(0usize) += 1;
     }
     let fullest = per_depth.values().copied().max().unwrap_or(1) as f64;
-    let badges = sim.scenario().calls.iter().filter(|c| c.breaker.is_some()).count().min(3) as f64;
-    (fullest * (NODE_H + 22.0) + 40.0 + badges * 56.0).max(230.0)
+    (fullest * (NODE_H + 22.0) + 40.0 + badge_room(sim)).max(230.0)
+}
+
+/// Height kept above the nodes for breaker badges (stacked when several
+/// edges have one, up to three).
+fn badge_room(sim: &Sim) -> f64 {
+    let badges = sim.scenario().calls.iter().filter(|c| c.breaker.is_some()).count().min(3);
+    badges as f64 * 56.0
 }
 
 /// What a point of the canvas falls on.
@@ -109,11 +115,15 @@ impl Layout {
         let columns = depths.iter().copied().max().unwrap_or(0) as usize + 1;
         let margin = NODE_W / 2.0 + 16.0;
         let step = if columns > 1 { (width - 2.0 * margin) / (columns - 1) as f64 } else { 0.0 };
-        let mut centres = vec![(margin, height / 2.0)];
+        let badge_room = if height > height_for(sim) - 1.0 { badge_room(sim) } else { 0.0 };
+        let client_y = badge_room + (height - badge_room).max(NODE_H) / 2.0;
+        let mut centres = vec![(margin, client_y)];
         for (s, &depth) in depths.iter().enumerate() {
             let same: Vec<usize> = (0..n).filter(|&o| depths[o] == depth).collect();
             let row = same.iter().position(|&o| o == s).unwrap_or(0);
-            let y = height * (row as f64 + 1.0) / (same.len() as f64 + 1.0);
+            // Evenly spread below the room kept for breaker badges.
+            let avail = (height - badge_room).max(NODE_H);
+            let y = badge_room + avail * (row as f64 + 0.5) / same.len() as f64;
             centres.push((margin + step * depth as f64, y));
         }
         Layout { centres }
@@ -264,6 +274,7 @@ impl Painter {
             ctx.fill();
         }
 
+        paint_bounces(ctx, sim, log, &layout);
         paint_faults(ctx, sim, log, &layout);
 
         let n = sim.edges().len();
@@ -445,6 +456,53 @@ fn highlight(ctx: &CanvasRenderingContext2d, layout: &Layout, sim: &Sim, hit: Hi
     ctx.set_global_alpha(1.0);
 }
 
+/// Calls the caller's own breaker or bulkhead refused: each leaves the
+/// caller, hits a bar a short way along the edge and falls back, in the
+/// colour of a rejection.
+fn paint_bounces(ctx: &CanvasRenderingContext2d, sim: &Sim, log: &EventLog, layout: &Layout) {
+    let now = sim.now();
+    let mut drawn = 0;
+    ctx.set_fill_style_str(palette::dot_colour(brownout_sim::DotKind::Rejected));
+    ctx.set_stroke_style_str(palette::dot_colour(brownout_sim::DotKind::Rejected));
+    ctx.set_line_width(3.0);
+    let mut walls = Vec::new();
+    ctx.begin_path();
+    for &(at, edge) in log.recent_refusals(now) {
+        let Some(e) = sim.edges().get(edge) else { continue };
+        let [call, _] = layout.lanes(e.from, e.to);
+        let (dx, dy) = (call.1 .0 - call.0 .0, call.1 .1 - call.0 .1);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let reach = 34.0f64.min(len / 2.0);
+        // Out to the wall and back: a triangle wave over the bounce's time.
+        let t = (now - at) as f64 / events::BOUNCE as f64;
+        let along = reach * (1.0 - (2.0 * t - 1.0).abs());
+        let (x, y) = (call.0 .0 + dx / len * along, call.0 .1 + dy / len * along);
+        ctx.move_to(x + DOT_R, y);
+        let _ = ctx.arc(x, y, DOT_R, 0.0, std::f64::consts::TAU);
+        if !walls.contains(&edge) {
+            walls.push(edge);
+        }
+        drawn += 1;
+        if drawn > 200 {
+            break;
+        }
+    }
+    ctx.fill();
+    for edge in walls {
+        let Some(e) = sim.edges().get(edge) else { continue };
+        let [call, _] = layout.lanes(e.from, e.to);
+        let (dx, dy) = (call.1 .0 - call.0 .0, call.1 .1 - call.0 .1);
+        let len = (dx * dx + dy * dy).sqrt().max(1.0);
+        let reach = 34.0f64.min(len / 2.0) + DOT_R + 2.0;
+        let (x, y) = (call.0 .0 + dx / len * reach, call.0 .1 + dy / len * reach);
+        let (nx, ny) = (-dy / len * 9.0, dx / len * 9.0);
+        ctx.begin_path();
+        ctx.move_to(x + nx, y + ny);
+        ctx.line_to(x - nx, y - ny);
+        ctx.stroke();
+    }
+}
+
 /// A red tag on each node or link a chaos fault is hitting now.
 fn paint_faults(ctx: &CanvasRenderingContext2d, sim: &Sim, log: &EventLog, layout: &Layout) {
     let faults = &sim.scenario().chaos.faults;
@@ -544,11 +602,19 @@ fn draw_node(
         } else {
             format!("×{}", load.instances)
         };
-        ctx.set_font("600 12px system-ui, sans-serif");
-        ctx.set_text_align("right");
-        ctx.set_fill_style_str(palette::MUTED);
-        let _ = ctx.fill_text(&text, x + NODE_W - 8.0, y + 10.0);
+        // A pill on the box's top-right corner, clear of the name.
+        ctx.set_font("700 12px system-ui, sans-serif");
+        let w = ctx.measure_text(&text).map(|m| m.width()).unwrap_or(20.0) + 10.0;
+        let (px, py) = (x + NODE_W - w + 6.0, y - 9.0);
+        ctx.set_fill_style_str(palette::INK);
+        ctx.begin_path();
+        let _ = ctx.round_rect_with_f64(px, py, w, 18.0, 9.0);
+        ctx.fill();
+        ctx.set_fill_style_str("#ffffff");
         ctx.set_text_align("center");
+        ctx.set_text_baseline("middle");
+        let _ = ctx.fill_text(&text, px + w / 2.0, py + 9.5);
+        ctx.set_text_baseline("top");
     }
 }
 

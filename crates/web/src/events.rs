@@ -83,7 +83,15 @@ pub struct EventLog {
     timeline: VecDeque<(Micros, Mark)>,
     /// Chaos faults in force now, by index.
     active_faults: Vec<usize>,
+    /// Calls refused at the caller (breaker open, bulkhead full) in the
+    /// last simulated moments: when and on which edge, newest last.
+    refusals: VecDeque<(Micros, usize)>,
 }
+
+/// How long a refused call is drawn bouncing off its edge, in simulated
+/// time, and how many are kept for drawing.
+pub const BOUNCE: Micros = 400 * brownout_sim::time::MILLISECOND;
+const REFUSALS_KEPT: usize = 256;
 
 impl EventLog {
     /// Reads the events recorded since the last call.
@@ -147,6 +155,12 @@ impl EventLog {
                     });
                 }
                 PolicyEventKind::BudgetExhausted => self.budget_refusal(edge, event.at_us),
+                PolicyEventKind::BreakerRejected | PolicyEventKind::BulkheadFull => {
+                    if self.refusals.len() == REFUSALS_KEPT {
+                        self.refusals.pop_front();
+                    }
+                    self.refusals.push_back((event.at_us, edge));
+                }
                 _ => {}
             }
         }
@@ -180,6 +194,11 @@ impl EventLog {
     /// Breaker transitions and chaos marks, oldest first.
     pub fn timeline(&self) -> impl DoubleEndedIterator<Item = &(Micros, Mark)> {
         self.timeline.iter()
+    }
+
+    /// Calls refused at the caller within [`BOUNCE`] before `now`.
+    pub fn recent_refusals(&self, now: Micros) -> impl Iterator<Item = &(Micros, usize)> {
+        self.refusals.iter().filter(move |(at, _)| now.saturating_sub(*at) < BOUNCE)
     }
 
     /// The chaos faults in force, by their index in the scenario.

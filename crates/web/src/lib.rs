@@ -762,7 +762,7 @@ impl Component for App {
                 </section>
 
                 // The retry arithmetic, where retries are the lesson.
-                if f.uniform_tries && lesson.is_none_or(|l| l.controls.contains(&Control::Retries)) {
+                if f.uniform_tries && lesson.map_or(f.tries > 1, |l| l.controls.contains(&Control::Retries)) {
                 <section class="lesson">
                     <div class="lesson-figure">
                         <span class="lesson-label">{ format!("Predicted at {last_name}") }</span>

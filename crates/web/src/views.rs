@@ -96,7 +96,10 @@ impl App {
                         }
                     }) }
                 </li>
+                <li><span class="bounce-swatch"></span>{ "call refused by the caller's breaker or bulkhead (bounces off)" }</li>
                 <li><span class="fault-swatch">{ "⚡" }</span>{ "chaos fault in force (node or link)" }</li>
+                <li><span class="proxy-swatch">{ "×3 +1" }</span>{ "instances, and instances starting" }</li>
+                <li><span class="selected-swatch"></span>{ "selected: details below" }</li>
                 <li><span class="proxy-swatch">{ "proxy" }</span>{ "policies run in a sidecar" }</li>
             </ul>
         }
