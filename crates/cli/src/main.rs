@@ -7,6 +7,7 @@
 //! `docs/runner.md`.
 
 mod duration;
+mod phase;
 mod progress;
 mod run;
 mod source;
@@ -43,6 +44,9 @@ enum Command {
     Sweep(SweepArgs),
     /// Checks a scenario file and lists every problem in it.
     Check(CheckArgs),
+    /// Draws the phase map of a scenario's lesson (`[lesson.phase_map]`):
+    /// one CSV row per size and length of its fault.
+    Phase(PhaseArgs),
 }
 
 /// Changes to the scenario before it runs, in the order: every --set, then
@@ -113,6 +117,14 @@ struct SweepArgs {
 }
 
 #[derive(Args)]
+struct PhaseArgs {
+    /// The scenario file (TOML), or `-` for standard input.
+    file: PathBuf,
+    #[command(flatten)]
+    changes: Changes,
+}
+
+#[derive(Args)]
 struct CheckArgs {
     /// The scenario file (TOML), or `-` for standard input.
     file: PathBuf,
@@ -126,6 +138,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args, &mut out),
         Command::Sweep(args) => sweep(args, &mut out),
         Command::Check(args) => check(args, &mut out),
+        Command::Phase(args) => phase(args, &mut out),
     };
     let result = result.and_then(|code| {
         out.flush()?;
@@ -157,6 +170,14 @@ fn sweep(args: SweepArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let source = Source::read(&args.file)?;
     let base = args.changes.overrides().map_err(anyhow::Error::msg)?;
     sweep::sweep(&source, &base, &args.vary, args.jobs.into(), out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn phase(args: PhaseArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let source = Source::read(&args.file)?;
+    let overrides = args.changes.overrides().map_err(anyhow::Error::msg)?;
+    let scenario = load(&source, &overrides)?;
+    phase::phase(&scenario, out)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -225,6 +225,16 @@ const LESSON: &[Field] = &[
     ),
     optional("question", Shape::Table(QUESTION)),
     optional("compare", Shape::Table(COMPARE)),
+    optional("phase_map", Shape::Table(PHASE_MAP)),
+];
+
+const PHASE_MAP: &[Field] = &[
+    optional("fault", Shape::Whole { min: 0, max: 1_000_000, fits: u32::MAX as u64 }),
+    required("sizes", Shape::List(&Shape::Number("a number in the fault's unit"))),
+    required("lengths_s", Shape::List(&Shape::Number("a number of seconds"))),
+    optional("run_s", SECONDS),
+    optional("settle_s", SECONDS),
+    optional("threshold", Shape::Number("a share from 0 to 1")),
 ];
 
 const QUESTION: &[Field] = &[
@@ -946,6 +956,14 @@ mod tests {
                 variant_label: "b".into(),
                 set: vec!["seed=2".into()],
                 unset: vec!["chaos".into()],
+            }),
+            phase_map: Some(crate::lesson::PhaseSpec {
+                fault: 0,
+                sizes: vec![1.0],
+                lengths_s: vec![1.0],
+                run_s: Some(10.0),
+                settle_s: 5.0,
+                threshold: 0.9,
             }),
         });
         let value = Value::try_from(&scenario).unwrap();

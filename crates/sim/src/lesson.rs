@@ -36,6 +36,48 @@ pub struct Lesson {
     /// The variant run beside the scenario. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare: Option<Compare>,
+    /// A phase map of one chaos fault's size against its length. Default:
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase_map: Option<PhaseSpec>,
+}
+
+/// How to draw a phase map ([`crate::phase::PhaseMap`]): one chaos fault
+/// of the scenario is run at every size and length of a grid, and each run
+/// is judged recovered or stuck on the client's success share over its
+/// last seconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    /// The fault to vary, by its index in `chaos.faults`. Default: 0.
+    #[serde(default)]
+    pub fault: usize,
+    /// The fault's sizes, in its own unit: the factor of `cpu_stress` and
+    /// `brownout`, the count of `kill_instances`, the share of
+    /// `network_loss`, the rate of `errors`, the added milliseconds of
+    /// `latency`.
+    pub sizes: Vec<f64>,
+    /// How long the fault lasts from its `start_s`, in seconds.
+    pub lengths_s: Vec<f64>,
+    /// Simulated seconds each point runs. Default: the scenario's
+    /// `duration_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_s: Option<f64>,
+    /// The last seconds of each run that are judged. Default: 10.
+    #[serde(default = "default_settle_s")]
+    pub settle_s: f64,
+    /// The share of client requests answered in full, from 0 to 1, at or
+    /// above which a point counts as recovered. Default: 0.9.
+    #[serde(default = "default_threshold")]
+    pub threshold: f64,
+}
+
+fn default_settle_s() -> f64 {
+    10.0
+}
+
+fn default_threshold() -> f64 {
+    0.9
 }
 
 /// A control of the page that a lesson can ask for.
@@ -162,8 +204,9 @@ pub struct Compare {
 /// says what is wrong with the file or with the comparison's changes.
 ///
 /// The variant keeps the file's seed and load unless the comparison
-/// changes them, and loses its own `compare` table (a variant has no
-/// variant).
+/// changes them, and loses its own `compare` and `question` tables: a
+/// variant has no variant, and the question is asked of the scenario (it
+/// may name the very policy the variant removes).
 pub fn variant(text: &str) -> Result<Option<crate::Scenario>, String> {
     use crate::overrides::Override;
     let scenario = crate::parse_scenario(text).map_err(|e| e.to_string())?;
@@ -183,6 +226,7 @@ pub fn variant(text: &str) -> Result<Option<crate::Scenario>, String> {
     }
     if let Some(toml::Value::Table(lesson)) = doc.get_mut("lesson") {
         lesson.remove("compare");
+        lesson.remove("question");
     }
     let text = toml::to_string(&doc).map_err(|e| e.to_string())?;
     crate::parse_scenario(&text)

@@ -41,6 +41,7 @@ pub mod file;
 pub mod lesson;
 pub mod metrics;
 pub mod overrides;
+pub mod phase;
 pub mod policy;
 pub mod presets;
 pub mod report;
@@ -52,7 +53,7 @@ pub mod time;
 mod validate;
 
 pub use file::{parse_scenario, FileError, FileProblem};
-pub use lesson::{Compare, Control, Lesson, Measure, Question};
+pub use lesson::{Compare, Control, Lesson, Measure, PhaseSpec, Question};
 pub use metrics::{
     ClientCounters, Counters, EdgeCounters, Metrics, Percentiles, PolicyEvent, PolicyEventKind,
     Rejections, ServiceCounters, ShedCause,

@@ -36,6 +36,7 @@ pub const PRESETS: &[Preset] = &[
         toml: include_str!("../../../scenarios/outlier-ejection.toml"),
     },
     Preset { id: "autoscaling", toml: include_str!("../../../scenarios/autoscaling.toml") },
+    Preset { id: "metastable", toml: include_str!("../../../scenarios/metastable.toml") },
 ];
 
 /// The preset with this id, read into a scenario; `None` for an unknown id.

@@ -107,6 +107,77 @@ fn check_question(c: &mut Checker, question: &crate::lesson::Question, scenario:
     }
 }
 
+/// Largest phase map: each point is a run of its own.
+const MAX_PHASE_POINTS: usize = 400;
+
+/// A lesson's phase map needs a fault to vary, sizes that fault accepts,
+/// lengths, and a judged stretch inside each run.
+fn check_phase_map(c: &mut Checker, spec: &crate::lesson::PhaseSpec, scenario: &Scenario) {
+    let at = |f: &str| format!("lesson.phase_map.{f}");
+    let faults = scenario.chaos.faults.len();
+    if spec.fault >= faults {
+        c.fail(
+            at("fault"),
+            format!("there is no fault {} to vary: chaos.faults has {faults}", spec.fault),
+        );
+    }
+    if spec.sizes.is_empty() {
+        c.fail(at("sizes"), "is empty: give at least one size");
+    }
+    if spec.lengths_s.is_empty() {
+        c.fail(at("lengths_s"), "is empty: give at least one length");
+    }
+    if spec.sizes.len() * spec.lengths_s.len() > MAX_PHASE_POINTS {
+        c.fail(
+            at("sizes"),
+            format!("the map has more than {MAX_PHASE_POINTS} points: give fewer sizes or lengths"),
+        );
+    }
+    for (i, length) in spec.lengths_s.iter().enumerate() {
+        c.positive(
+            format!("lesson.phase_map.lengths_s[{i}]"),
+            *length,
+            limits::MAX_DURATION_S,
+            "s",
+        );
+    }
+    let run_s = spec.run_s.unwrap_or(scenario.duration_s);
+    if let Some(run_s) = spec.run_s {
+        c.positive(at("run_s"), run_s, limits::MAX_DURATION_S, "s");
+    }
+    c.positive(at("settle_s"), spec.settle_s, limits::MAX_DURATION_S, "s");
+    if spec.settle_s.is_finite() && run_s.is_finite() && spec.settle_s > run_s {
+        c.fail(
+            at("settle_s"),
+            format!("{} is longer than each run ({run_s} s): judge a part of it", spec.settle_s),
+        );
+    }
+    c.range(at("threshold"), spec.threshold, 0.0, 1.0, "(a share)");
+    if spec.fault >= faults {
+        return;
+    }
+    // Each size must be one the fault accepts: the fault's own checks say.
+    let Some(&length) = spec.lengths_s.iter().find(|l| l.is_finite() && **l > 0.0) else {
+        return;
+    };
+    for (i, &size) in spec.sizes.iter().enumerate() {
+        let Ok(point) = crate::phase::with_point(scenario, spec, size, length) else { continue };
+        let mut problems = Vec::new();
+        point.chaos.validate(&point.services, &point.calls, &mut problems);
+        let prefix = format!("chaos.faults[{}].", spec.fault);
+        for problem in problems.into_iter().filter(|p| p.field.starts_with(&prefix)) {
+            let what = problem.field.trim_start_matches(&prefix);
+            if what == "end_s" {
+                continue;
+            }
+            c.fail(
+                format!("lesson.phase_map.sizes[{i}]"),
+                format!("as the fault's {what}: {}", problem.message),
+            );
+        }
+    }
+}
+
 /// Checks a scenario; `Ok` means it can be run as it is.
 pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
     let mut c = Checker::default();
@@ -260,6 +331,9 @@ pub fn validate(scenario: &Scenario) -> Result<(), ScenarioError> {
     scenario.chaos.validate(&scenario.services, &scenario.calls, &mut c.problems);
     if let Some(question) = scenario.lesson.as_ref().and_then(|l| l.question.as_ref()) {
         check_question(&mut c, question, scenario);
+    }
+    if let Some(spec) = scenario.lesson.as_ref().and_then(|l| l.phase_map.as_ref()) {
+        check_phase_map(&mut c, spec, scenario);
     }
     if let Some(cycle) = find_cycle(scenario, &names) {
         c.fail(

@@ -38,6 +38,7 @@ fn graph() -> Scenario {
             CallSpec { latency_ms: 2.0, timeout_ms: 500.0, ..CallSpec::between("api", "db") },
         ],
         chaos: Chaos::default(),
+        lesson: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn graph(faults: Vec<Fault>, hypothesis: Option<Hypothesis>) -> Scenario {
             CallSpec { latency_ms: 2.0, timeout_ms: 500.0, ..CallSpec::between("api", "db") },
         ],
         chaos: Chaos { faults, hypothesis },
+        lesson: None,
     }
 }
 

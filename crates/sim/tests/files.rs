@@ -90,6 +90,7 @@ fn a_minimal_file_gets_the_documented_defaults() {
             outlier_detection: None,
         }],
         chaos: Default::default(),
+        lesson: None,
     };
     assert_eq!(scenario, expected);
 }
@@ -183,6 +184,7 @@ to = "right"
         services: vec![front, left, right],
         calls: vec![entry, CallSpec::between("front", "left"), CallSpec::between("front", "right")],
         chaos: Default::default(),
+        lesson: None,
     };
     assert_eq!(scenario, expected);
 }
@@ -478,10 +480,13 @@ fn the_breaker_preset_trips_waits_probes_and_closes() {
     use BreakerState::{Closed, HalfOpen, Open};
     // The first cycle goes all the way round: tripped, waited, probed, closed.
     assert_eq!(moves[..3], [(Closed, Open), (Open, HalfOpen), (HalfOpen, Closed)], "{moves:?}");
-    // At 50 % errors, exactly the threshold, it keeps cycling, and some trial
-    // rounds open it again.
-    assert!(moves.len() >= 12, "{moves:?}");
+    // While pricing hangs, some trial rounds fail and open it again; once
+    // pricing has healed, the last round closes it for good.
+    assert!(moves.len() >= 8, "{moves:?}");
     assert!(moves.contains(&(HalfOpen, Open)), "{moves:?}");
+    assert_eq!(moves.last(), Some(&(HalfOpen, Closed)), "{moves:?}");
+    let openings = moves.iter().filter(|m| m.1 == Open).count();
+    assert_eq!(openings, 4, "{moves:?}");
     // While open it refuses calls instead of sending them: pricing sees a
     // fraction of shop's calls.
     let report = sim.report();
@@ -489,8 +494,9 @@ fn the_breaker_preset_trips_waits_probes_and_closes() {
         .iter()
         .filter(|kind| matches!(kind, PolicyEventKind::BreakerRejected))
         .count() as u64;
-    assert!(refused > report.client.requests / 2, "{refused} refused");
-    assert!(report.services[1].attempts * 4 < report.services[0].attempts, "{report:?}");
+    assert!(refused > report.client.requests / 3, "{refused} refused");
+    let (shop, pricing) = (report.services[0].attempts, report.services[1].attempts);
+    assert!(pricing + refused <= shop && pricing * 3 < shop * 2, "{shop} {pricing} {refused}");
 }
 
 #[test]

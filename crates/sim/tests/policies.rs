@@ -39,6 +39,7 @@ fn two_hops(db_error_rate: f64) -> Scenario {
             CallSpec { latency_ms: 1.0, timeout_ms: 1_000.0, ..CallSpec::between("api", "db") },
         ],
         chaos: Default::default(),
+        lesson: None,
     }
 }
 

@@ -244,6 +244,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 services,
                 calls,
                 chaos,
+                lesson: None,
             }
         })
 }

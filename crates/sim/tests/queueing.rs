@@ -31,6 +31,7 @@ fn mmc(workers: u32, utilisation: f64, seed: u64) -> Scenario {
             ..CallSpec::between(CLIENT, "server")
         }],
         chaos: Default::default(),
+        lesson: None,
     }
 }
 

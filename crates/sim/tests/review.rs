@@ -45,6 +45,7 @@ fn graph(rate: f64) -> Scenario {
             CallSpec { latency_ms: 1.0, timeout_ms: 100.0, ..CallSpec::between("api", "db") },
         ],
         chaos: Chaos::default(),
+        lesson: None,
     }
 }
 
@@ -304,6 +305,7 @@ fn one_service(autoscale: AutoscaleConfig, instances: u32, load: Load) -> Scenar
             ..CallSpec::between(CLIENT, "svc")
         }],
         chaos: Chaos::default(),
+        lesson: None,
     }
 }
 
