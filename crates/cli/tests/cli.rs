@@ -484,3 +484,27 @@ fn sweep_output_does_not_depend_on_threads() {
     assert_eq!(one, sweep(&parallel));
     assert_eq!(one.1.len(), 6);
 }
+
+/// `phase` runs the grid of `[lesson.phase_map]`: a mild stress is
+/// survived at any length, a strong one only when it is short.
+#[test]
+fn phase_prints_which_triggers_the_system_survives() {
+    let file = data("phase.toml");
+    let output = brownout(&["phase", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", failure(&output));
+    let rows: Vec<Vec<&str>> =
+        stdout(&output).lines().map(|line| line.split(',').collect()).collect();
+    assert_eq!(rows[0], ["size", "length_s", "success", "recovered"]);
+    let verdicts: Vec<(&str, &str, &str)> = rows[1..].iter().map(|r| (r[0], r[1], r[3])).collect();
+    assert_eq!(
+        verdicts,
+        [("1.25", "1", "true"), ("1.25", "6", "true"), ("4", "1", "true"), ("4", "6", "false")]
+    );
+    let stuck: f64 = rows[4][2].parse().unwrap();
+    assert!(stuck < 0.5, "the long strong stress leaves the system down: {stuck}");
+
+    let chain = data(CHAIN);
+    let output = brownout(&["phase", chain.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("no [lesson.phase_map]"), "{}", stderr(&output));
+}

@@ -157,3 +157,100 @@ pub async fn screenshot(client: &Client, name: &str) -> PathBuf {
     std::fs::write(&path, png).unwrap();
     path
 }
+
+/// The simulated time the page shows (`t = 12.3 s`), in seconds.
+pub async fn sim_seconds(client: &Client) -> f64 {
+    let clock = client.find(Locator::Css("#clock")).await.expect("the clock").text().await.unwrap();
+    clock.trim_start_matches("t = ").trim_end_matches(" s").parse().unwrap_or(0.0)
+}
+
+/// An element's `data-value` as a number; `None` when it is missing or
+/// empty (the page has no figure yet).
+pub async fn data_value(client: &Client, css: &str) -> Option<f64> {
+    let element = client.find(Locator::Css(css)).await.ok()?;
+    element.attr("data-value").await.ok()??.parse().ok()
+}
+
+/// An element's text, or an empty string when it is not on the page.
+pub async fn text_of(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A page of the lab opened on one experiment, with its driver.
+pub struct Lab {
+    pub client: Client,
+    _driver: Driver,
+}
+
+impl Lab {
+    /// Opens the release bundle at `?preset=id` in a 1280×1000 window and
+    /// waits for the diagram, the lesson and the comparison table.
+    pub async fn open(id: &str) -> Lab {
+        let site = serve(bundle());
+        let driver = chromedriver();
+        let client = browser(&driver, 1280, 1000).await;
+        client.goto(&format!("{site}?preset={id}")).await.expect("page opens");
+        wait_for(&client, "canvas#diagram").await;
+        wait_for(&client, "#lesson-title").await;
+        Lab { client, _driver: driver }
+    }
+
+    /// Plays the run at the fastest speed until the page's clock reads at
+    /// least `seconds`, calling `watch` with the clock about every 100 ms of
+    /// real time, then pauses it. Panics if the run does not get there
+    /// within two real minutes.
+    pub async fn run_until<F>(&self, seconds: f64, mut watch: F)
+    where
+        F: AsyncFnMut(&Client, f64),
+    {
+        set_control(&self.client, "speed", "20", "change").await;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let now = sim_seconds(&self.client).await;
+            watch(&self.client, now).await;
+            if now >= seconds {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the run reached only t = {now} s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.client.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+        // Let the paused page render its last figures.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    /// A figure of the comparison table: `what` is success, degraded, p99,
+    /// amplification or saturation; pane 0 is the experiment, 1 its variant.
+    pub async fn compared(&self, what: &str, pane: usize) -> f64 {
+        let css = format!("#cmp-{what}-{pane}");
+        data_value(&self.client, &css).await.unwrap_or_else(|| panic!("no figure in {css}"))
+    }
+
+    /// The choice the run itself marks as its answer to the lesson's
+    /// question, as the figure on the button.
+    pub async fn answered_choice(&self) -> f64 {
+        let button = self
+            .client
+            .find(Locator::Css("#question .choice.right"))
+            .await
+            .unwrap_or_else(|e| panic!("the run marked no choice: {e}"));
+        button.attr("data-value").await.unwrap().unwrap().parse().unwrap()
+    }
+
+    /// The figure the run measured for the question.
+    pub async fn answer_measured(&self) -> f64 {
+        let answer = self.client.find(Locator::Css("#answer")).await.expect("the answer");
+        let value = answer.attr("data-measured").await.unwrap().unwrap_or_default();
+        value.parse().unwrap_or_else(|_| panic!("no measured answer: {value:?}"))
+    }
+
+    /// Saves a screenshot as `target/e2e/preset-{id}.png`.
+    pub async fn screenshot(&self, id: &str) -> PathBuf {
+        let path = screenshot(&self.client, &format!("preset-{id}.png")).await;
+        eprintln!("screenshot: {}", path.display());
+        path
+    }
+}
