@@ -26,6 +26,7 @@ pub const PRESETS: &[Preset] = &[
     Preset { id: "load-spike", toml: include_str!("../../../scenarios/load-spike.toml") },
     Preset { id: "mm1", toml: include_str!("../../../scenarios/mm1.toml") },
     Preset { id: "circuit-breaker", toml: include_str!("../../../scenarios/circuit-breaker.toml") },
+    Preset { id: "breaker-noise", toml: include_str!("../../../scenarios/breaker-noise.toml") },
     Preset { id: "bulkheads", toml: include_str!("../../../scenarios/bulkheads.toml") },
     Preset { id: "degradation", toml: include_str!("../../../scenarios/degradation.toml") },
     Preset { id: "backoff-jitter", toml: include_str!("../../../scenarios/backoff-jitter.toml") },

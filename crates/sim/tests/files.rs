@@ -392,7 +392,7 @@ fn the_retry_chain_file_is_the_built_in_scenario() {
 
 #[test]
 fn every_preset_reads_validates_and_runs() {
-    assert!(PRESETS.len() >= 13);
+    assert!(PRESETS.len() >= 15);
     for preset in PRESETS {
         let scenario =
             parse_scenario(preset.toml).unwrap_or_else(|e| panic!("{}:\n{e}", preset.id));
@@ -507,26 +507,40 @@ fn the_bulkhead_preset_keeps_the_pool_free_and_every_request_answered() {
     let client = &report.client;
     assert!(client.degraded > 1_000 && client.successes > 300, "{client:?}");
     assert_eq!((client.errors, client.timeouts, client.rejections), (0, 0, 0), "{client:?}");
-    assert!(report.services[0].utilisation < 0.6, "{:?}", report.services[0]);
+    // Search's 24 permits take at most three quarters of api's 32 workers.
+    assert!(report.services[0].utilisation < 0.75, "{:?}", report.services[0]);
     let full = edge_events(&with, search)
         .iter()
         .filter(|kind| matches!(kind, PolicyEventKind::BulkheadFull))
         .count() as u64;
-    assert_eq!(full, report.edges[search].fallbacks);
-    assert_eq!(full, client.degraded);
+    // Each degraded answer is a search refused by the bulkhead or, for the
+    // slowest searches, cut off at its timeout, and answered by the
+    // fallback; profile is never refused.
+    assert!(full > 1_500, "{full} refused");
+    assert_eq!(full + report.edges[search].timeouts, report.edges[search].fallbacks);
+    assert_eq!(report.edges[search].fallbacks, client.degraded);
+    let profile = edge_index(&with, "api", "profile");
+    assert_eq!(report.edges[profile].failed_calls, 0, "{:?}", report.edges[profile]);
 
-    // The same scenario without a cap on search fills api's pool, and most
-    // requests are turned away or time out.
+    // The same scenario without a cap on search fills api's pool once
+    // search slows down at 5 s, and most requests are turned away or time
+    // out.
     let mut scenario = preset("bulkheads").unwrap();
     scenario.calls[search].bulkhead = None;
     let end = from_secs(scenario.duration_s);
     let mut without = Sim::new(scenario).unwrap();
     without.advance_to(end);
     let bare = without.report();
-    assert!(bare.services[0].utilisation > 0.95, "{:?}", bare.services[0]);
+    for t in 7..60 {
+        let api = &without.second_report(t).unwrap().services[0];
+        assert!(api.utilisation > 0.99, "{t} s: {api:?}");
+    }
     let lost = bare.client.rejections + bare.client.timeouts;
     assert!(lost > bare.client.requests / 2, "{:?}", bare.client);
     assert!(bare.client.answered_rate.unwrap() < 0.5, "{:?}", bare.client);
+    // The healthy profile is called for fewer than half the requests: the
+    // rest never get a worker to call it with.
+    assert!(bare.edges[profile].calls * 2 < bare.client.requests, "{:?}", bare.edges[profile]);
 }
 
 #[test]
@@ -594,10 +608,22 @@ fn the_backoff_preset_spreads_retries_that_no_jitter_bunches() {
 
 #[test]
 fn the_budget_preset_stops_the_retry_storm() {
-    let sim = run_preset("retry-budget");
+    // Without budgets, 3 tries at each of 3 hops: 27 attempts at payments
+    // for every request that has settled.
+    let storm = run_preset("retry-budget");
+    let payments = storm.scenario().services.iter().position(|s| s.name == "payments").unwrap();
+    assert!(storm.scenario().calls.iter().all(|c| c.retry_budget.is_none()));
+    assert_eq!(storm.measured_amplification(payments), Some(27.0));
+    assert_eq!(storm.report().client.successes, 0);
+
+    // Its comparison puts a token bucket on every hop.
+    let toml = PRESETS.iter().find(|p| p.id == "retry-budget").unwrap().toml;
+    let scenario = brownout_sim::lesson::variant(toml).unwrap().expect("a comparison");
+    assert!(scenario.calls.iter().all(|c| c.retry_budget.is_some()));
+    let end = from_secs(scenario.duration_s);
+    let mut sim = Sim::new(scenario).unwrap();
+    sim.advance_to(end);
     let report = sim.report();
-    let payments = sim.scenario().services.iter().position(|s| s.name == "payments").unwrap();
-    // Without budgets, 3 tries at each of 3 hops: 27 attempts at payments.
     let amplification = report.services[payments].amplification.unwrap();
     assert!(amplification < 1.1, "{amplification}");
     for (i, edge) in report.edges.iter().enumerate() {
@@ -688,7 +714,7 @@ fn the_game_day_holds_through_the_first_faults_and_aborts_on_the_last() {
     // Each fault did what it says: refused tries at the dead instance, lost
     // messages on the link.
     let payments = sim.scenario().services.iter().position(|s| s.name == "payments").unwrap();
-    assert!(report.services[payments].rejections.instance_down > 500, "{report:?}");
+    assert!(report.services[payments].rejections.instance_down > 450, "{report:?}");
     let link = edge_index(&sim, "orders", "inventory");
     assert!(report.edges[link].lost_messages > 100, "{:?}", report.edges[link]);
 }
