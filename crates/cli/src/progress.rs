@@ -1,8 +1,9 @@
 //! A progress bar on standard error for runs that take a while.
 //!
 //! It stays hidden for the first second of wall time, so that short runs
-//! print nothing but their data, and altogether when standard error is not
-//! a terminal (a log file or a test), where a bar would only be noise.
+//! print nothing but their data, and altogether unless both standard output
+//! and standard error are terminals: a run whose output goes to a file or a
+//! pipe is part of a script, and a script's log is no place for a bar.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +23,12 @@ pub struct Progress {
     shown: AtomicBool,
 }
 
+/// Whether a bar may be drawn, given which of standard output and standard
+/// error are terminals.
+fn shown_on_terminals(stdout: bool, stderr: bool) -> bool {
+    stdout && stderr
+}
+
 impl Progress {
     /// A bar for `total` simulated seconds, labelled with `what`.
     pub fn new(total: u64, what: &str) -> Progress {
@@ -35,7 +42,10 @@ impl Progress {
         Progress {
             bar,
             started: Instant::now(),
-            enabled: std::io::stderr().is_terminal(),
+            enabled: shown_on_terminals(
+                std::io::stdout().is_terminal(),
+                std::io::stderr().is_terminal(),
+            ),
             shown: AtomicBool::new(false),
         }
     }
@@ -58,5 +68,17 @@ impl Drop for Progress {
     /// ended: an error message must not follow a half-drawn bar.
     fn drop(&mut self) {
         self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_on_terminals;
+
+    #[test]
+    fn the_bar_needs_both_streams_on_a_terminal() {
+        assert!(shown_on_terminals(true, true));
+        assert!(!shown_on_terminals(false, true), "output to a file or pipe: quiet");
+        assert!(!shown_on_terminals(true, false), "messages to a log: quiet");
     }
 }

@@ -150,6 +150,13 @@ pub struct EdgeCounters {
     pub fallbacks: u64,
     /// Messages dropped on the wire (a chaos network fault).
     pub lost_messages: u64,
+    /// Tries refused at the caller by its open (or full half-open) breaker.
+    pub breaker_rejected: u64,
+    /// Tries refused at the caller by its full bulkhead (or that waited
+    /// too long for a permit).
+    pub bulkhead_full: u64,
+    /// Retries the retry budget refused.
+    pub budget_exhausted: u64,
 }
 
 /// What the chaos experiment did.
@@ -222,6 +229,9 @@ impl Counters {
             e.failed_calls += o.failed_calls;
             e.fallbacks += o.fallbacks;
             e.lost_messages += o.lost_messages;
+            e.breaker_rejected += o.breaker_rejected;
+            e.bulkhead_full += o.bulkhead_full;
+            e.budget_exhausted += o.budget_exhausted;
         }
     }
 

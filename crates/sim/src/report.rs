@@ -106,6 +106,11 @@ pub struct EdgeReport {
     pub fallbacks: u64,
     /// Messages dropped on the wire by a chaos fault.
     pub lost_messages: u64,
+    /// Shed at the caller: tries its breaker refused, tries its bulkhead
+    /// refused, and retries its budget refused.
+    pub breaker_rejected: u64,
+    pub bulkhead_full: u64,
+    pub budget_exhausted: u64,
     /// The breaker's state at the end, if the edge has one.
     pub breaker: Option<BreakerState>,
     /// The most recent policy events on this edge, oldest first.
@@ -221,6 +226,9 @@ impl Sim {
                     failed_calls: e.failed_calls,
                     fallbacks: e.fallbacks,
                     lost_messages: e.lost_messages,
+                    breaker_rejected: e.breaker_rejected,
+                    bulkhead_full: e.bulkhead_full,
+                    budget_exhausted: e.budget_exhausted,
                     breaker: self.edge_policies(i).and_then(|p| p.breaker),
                     events: metrics
                         .events()

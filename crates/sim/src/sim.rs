@@ -1004,6 +1004,22 @@ impl Sim {
     }
 
     fn event(&mut self, edge: Option<usize>, service: Option<usize>, kind: PolicyEventKind) {
+        // Refusals at the caller are counted per edge as well as logged:
+        // the log keeps only the latest events, the counters keep them all.
+        if let Some(e) = edge {
+            match kind {
+                PolicyEventKind::BreakerRejected => {
+                    self.metrics.record(self.now, |m| m.edges[e].breaker_rejected += 1)
+                }
+                PolicyEventKind::BulkheadFull => {
+                    self.metrics.record(self.now, |m| m.edges[e].bulkhead_full += 1)
+                }
+                PolicyEventKind::BudgetExhausted => {
+                    self.metrics.record(self.now, |m| m.edges[e].budget_exhausted += 1)
+                }
+                _ => {}
+            }
+        }
         self.metrics.record_event(PolicyEvent { at_us: self.now, edge, service, kind });
     }
 

@@ -281,6 +281,9 @@ fn a_semaphore_bulkhead_sheds_calls_beyond_its_limit() {
         .filter(|e| matches!(e.kind, PolicyEventKind::BulkheadFull))
         .count();
     assert!(full > 300, "{full}");
+    // Shed load is counted on the edge, with its cause.
+    assert_eq!(report.edges[API_DB].bulkhead_full, full as u64);
+    assert_eq!(report.edges[API_DB].breaker_rejected, 0);
     assert!(report.services[DB].attempts < report.client.requests / 2);
 }
 
@@ -329,6 +332,9 @@ fn a_call_refused_by_its_breaker_is_not_retried_unless_configured() {
         .filter(|e| matches!(e.kind, PolicyEventKind::BreakerRejected))
         .count() as u64;
     assert!(refusals > 100);
+    // Refusals are counted on the edge as well as logged.
+    assert_eq!(report.edges[API_DB].breaker_rejected, refusals);
+    assert_eq!(report.edges[API_DB].bulkhead_full + report.edges[API_DB].budget_exhausted, 0);
     // Each refused operation is one try-less attempt: no retries after it.
     let retries_after_refusal = report.edges[API_DB].retries;
     scenario.calls[API_DB].retry_on.push(brownout_sim::FailureKind::BreakerOpen);
@@ -339,5 +345,24 @@ fn a_call_refused_by_its_breaker_is_not_retried_unless_configured() {
         .filter(|e| matches!(e.kind, PolicyEventKind::BreakerRejected))
         .count() as u64;
     assert!(refusals_retried > refusals, "retrying refusals asks the breaker again");
-    let _ = retries_after_refusal;
+    // By default every retry follows a try that reached db and failed
+    // there; a refusal ends its operation.
+    let failed_at_db = report.services[DB].errors + report.services[DB].timeouts;
+    assert!(retries_after_refusal <= failed_at_db, "{retries_after_refusal} > {failed_at_db}");
+    // An operation refused outright asks the breaker once by default, and
+    // once per try (3) when refusals are retried.
+    let asks_per_refused_operation = |report: &brownout_sim::Report| {
+        let events = &report.edges[API_DB].events;
+        let asked =
+            events.iter().filter(|e| matches!(e.kind, PolicyEventKind::BreakerRejected)).count();
+        let refused_outright = events
+            .iter()
+            .filter(|e| matches!(e.kind, PolicyEventKind::GaveUp { tries: 0 }))
+            .count();
+        asked as f64 / refused_outright as f64
+    };
+    let (once, thrice) =
+        (asks_per_refused_operation(&report), asks_per_refused_operation(&retried));
+    assert!((0.9..=1.1).contains(&once), "{once}");
+    assert!((2.8..=3.2).contains(&thrice), "{thrice}");
 }
