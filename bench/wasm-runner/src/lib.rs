@@ -26,3 +26,44 @@ pub fn simulate(seconds: u32) -> Sim {
 pub fn run(seconds: u32) -> f64 {
     simulate(seconds).events_processed() as f64
 }
+
+/// Runs any scenario file's text for `seconds` simulated seconds, in
+/// one-second steps, and returns the engine events processed; NaN (with
+/// the reason on the console) when the text is not a valid scenario. For
+/// the fast-forward and scale benchmarks (`bench/fast_forward.sh`).
+#[wasm_bindgen]
+pub fn run_toml(text: &str, seconds: u32) -> f64 {
+    let scenario = match parse_scenario(text) {
+        Ok(scenario) => scenario,
+        Err(e) => {
+            eprintln_js(&e.to_string());
+            return f64::NAN;
+        }
+    };
+    let Ok(mut sim) = Sim::new(scenario) else { return f64::NAN };
+    for t in 1..=u64::from(seconds) {
+        sim.advance_to(t * SECOND);
+    }
+    sim.events_processed() as f64
+}
+
+/// The size of the module's linear memory in bytes: what the engine's
+/// allocations have grown it to (wasm memory never shrinks, so this is the
+/// peak).
+#[wasm_bindgen]
+pub fn memory_bytes() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (core::arch::wasm32::memory_size(0) * 65_536) as f64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn eprintln_js(message: &str);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Fast-forward and scale figures for the engine, as the page ships it
+# (wasm32, the release profile) under Node, and natively for memory:
+#
+# 1. one simulated hour of bench/five-services.toml (1,000 requests/s
+#    through 5 services) in wasm: the wall-clock time it takes;
+# 2. bench/fifty-services.toml (50 services at 10,000 requests/s) for
+#    SHORT and LONG simulated seconds in wasm and natively: time and memory
+#    (wasm linear memory; native peak resident set from /usr/bin/time), so
+#    that flat memory shows as the same figure for both lengths.
+#
+# Knobs (environment): SHORT (default 10), LONG (default 60), HOUR (3600).
+# See bench/README.md for the figures.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export PATH="$root/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+SHORT="${SHORT:-10}"
+LONG="${LONG:-60}"
+HOUR="${HOUR:-3600}"
+out="target/wasm-runner"
+export CARGO_TARGET_DIR="$root/$out"
+say() { printf '==> %s\n' "$*" >&2; }
+
+say "building the wasm runner (release profile, as the page) and the native runner"
+(cd bench/wasm-runner && cargo build --quiet --release --lib --target wasm32-unknown-unknown)
+wasm-bindgen --target nodejs --out-dir "$out/pkg" \
+    "$out/wasm32-unknown-unknown/release/brownout_wasm_runner.wasm"
+(cd "$root" && CARGO_TARGET_DIR="$root/target" cargo build --quiet --release -p brownout-cli)
+python3 bench/fifty_services.py "$out/fifty-services.toml"
+
+say "1. one simulated hour of five services at 1,000 requests/s, wasm under node $(node --version)"
+node bench/wasm-runner/run_file.js "$out/pkg" bench/five-services.toml "$HOUR"
+
+say "2. fifty services at 10,000 requests/s: wasm"
+for s in "$SHORT" "$LONG"; do
+    node bench/wasm-runner/run_file.js "$out/pkg" "$out/fifty-services.toml" "$s"
+done
+say "2. fifty services at 10,000 requests/s: native (peak resident memory)"
+for s in "$SHORT" "$LONG"; do
+    /usr/bin/time -f "{\"runner\":\"native\",\"sim_seconds\":$s,\"wall_s\":%e,\"peak_rss_mb\":%M}" \
+        target/release/brownout run "$out/fifty-services.toml" --duration "${s}s" --no-series \
+        2>&1 >/dev/null | tail -1 | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["peak_rss_mb"]=round(d["peak_rss_mb"]/1024,1); print(json.dumps(d))'
+done
