@@ -15,7 +15,7 @@ use brownout_sim::Sim;
 use web_sys::CanvasRenderingContext2d;
 
 use crate::events::{EventLog, Mark};
-use crate::palette;
+use crate::palette::{self, Colours};
 
 /// Seconds shown at once.
 pub const WINDOW_S: u64 = 60;
@@ -25,13 +25,12 @@ const TITLE_H: f64 = 20.0;
 const PAD: f64 = 24.0;
 const AXIS_W: f64 = 44.0;
 
-const GOODPUT: &str = "#009e73";
-const THROUGHPUT: &str = "#0072b2";
-const FAILED: &str = "#d55e00";
-const DEGRADED: &str = "#56b4e9";
-const P99: &str = "#cc79a7";
-const VARIANT: &str = "#5b6475";
-const SERVICE_LINES: [&str; 5] = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00"];
+const GOODPUT: &str = palette::CHART_ANSWERED;
+const THROUGHPUT: &str = palette::CHART_SENT;
+const FAILED: &str = palette::CHART_FAILED;
+const DEGRADED: &str = palette::CHART_DEGRADED;
+const P99: &str = palette::CHART_P99;
+const SERVICE_LINES: [&str; 5] = palette::CHART_SERVICES;
 
 /// The window the charts show: the `WINDOW_S` seconds ending at `end`
 /// (exclusive), in whole simulated seconds.
@@ -100,7 +99,9 @@ pub fn paint(
     log: &EventLog,
     variant: Option<&Sim>,
     end: u64,
+    colours: &Colours,
 ) {
+    let c = colours;
     ctx.clear_rect(0.0, 0.0, width, height);
     let (from, to) = window(end);
     let cols = columns(width);
@@ -124,17 +125,17 @@ pub fn paint(
     let v_goodput: Vec<(u64, f64)> =
         values(&variant_seconds, |c| Some(c.counts.client.answered() as f64));
     let max = nice_max(offered.iter().chain(&goodput).chain(&v_goodput).map(|v| v.1));
-    frame(ctx, &p, "Requests/s: sent, answered", max, "");
+    frame(ctx, c, &p, "Requests/s: sent, answered", max, "");
     line(ctx, &p, &offered, max, THROUGHPUT, false);
     line(ctx, &p, &goodput, max, GOODPUT, false);
     if variant.is_some() {
-        line(ctx, &p, &v_goodput, max, VARIANT, true);
+        line(ctx, &p, &v_goodput, max, c.variant, true);
     }
-    key(ctx, &p, &[(THROUGHPUT, "sent"), (GOODPUT, "answered")], variant.is_some());
+    key(ctx, c, &p, &[(THROUGHPUT, "sent"), (GOODPUT, "answered")], variant.is_some());
 
     // 2. Outcome mix, stacked: full at the bottom, then degraded, failed.
     let p = panel(1);
-    frame(ctx, &p, "Outcome mix of finished requests", 100.0, "%");
+    frame(ctx, c, &p, "Outcome mix of finished requests", 100.0, "%");
     for &(s, second) in &seconds {
         let Some(c) = second.map(|c| &c.counts.client) else { continue };
         let all = c.finished();
@@ -151,17 +152,17 @@ pub fn paint(
             base += h;
         }
     }
-    key(ctx, &p, &[(GOODPUT, "full"), (DEGRADED, "degraded"), (FAILED, "failed")], false);
+    key(ctx, c, &p, &[(GOODPUT, "full"), (DEGRADED, "degraded"), (FAILED, "failed")], false);
 
     // 3. Client latency.
     let p = panel(2);
     let p50 = values(&seconds, |c| c.client_latency.map(|l| l.p50));
     let p99 = values(&seconds, |c| c.client_latency.map(|l| l.p99));
     let max = nice_max(p99.iter().chain(&p50).map(|v| v.1));
-    frame(ctx, &p, "Client latency, ms", max, "");
+    frame(ctx, c, &p, "Client latency, ms", max, "");
     line(ctx, &p, &p50, max, THROUGHPUT, false);
     line(ctx, &p, &p99, max, P99, false);
-    key(ctx, &p, &[(THROUGHPUT, "p50"), (P99, "p99")], false);
+    key(ctx, c, &p, &[(THROUGHPUT, "p50"), (P99, "p99")], false);
 
     // 4. Amplification at the last service.
     let p = panel(3);
@@ -176,15 +177,15 @@ pub fn paint(
     };
     let (a, va) = (amp(&seconds), amp(&variant_seconds));
     let max = nice_max(a.iter().chain(&va).map(|v| v.1).chain([1.0]));
-    frame(ctx, &p, &format!("Attempts at {last_name} per request sent"), max, "×");
+    frame(ctx, c, &p, &format!("Attempts at {last_name} per request sent"), max, "×");
     line(ctx, &p, &a, max, FAILED, false);
     if variant.is_some() {
-        line(ctx, &p, &va, max, VARIANT, true);
+        line(ctx, &p, &va, max, c.variant, true);
     }
 
     // 5. Worker pool occupancy per service.
     let p = panel(4);
-    frame(ctx, &p, "Workers busy, share of the pool", 100.0, "%");
+    frame(ctx, c, &p, "Workers busy, share of the pool", 100.0, "%");
     let mut keys = Vec::new();
     for (i, spec) in sim.scenario().services.iter().enumerate().take(SERVICE_LINES.len()) {
         let busy = values(&seconds, |c| {
@@ -194,16 +195,16 @@ pub fn paint(
         line(ctx, &p, &busy, 100.0, SERVICE_LINES[i], false);
         keys.push((SERVICE_LINES[i], spec.name.as_str()));
     }
-    key(ctx, &p, &keys, false);
+    key(ctx, c, &p, &keys, false);
 
     // 6. Breaker states, one band per edge with a breaker.
     let p = panel(5);
-    frame(ctx, &p, "Circuit breakers", 0.0, "");
+    frame(ctx, c, &p, "Circuit breakers", 0.0, "");
     let breakers: Vec<usize> = (0..sim.edges().len())
         .filter(|&e| sim.scenario().calls.get(e).is_some_and(|c| c.breaker.is_some()))
         .collect();
     if breakers.is_empty() {
-        ctx.set_fill_style_str(palette::MUTED);
+        ctx.set_fill_style_str(c.muted);
         ctx.set_font("13px system-ui, sans-serif");
         ctx.set_text_align("left");
         let _ = ctx.fill_text("no breaker in this run", p.x + 6.0, p.y + p.h / 2.0 - 6.0);
@@ -240,9 +241,9 @@ pub fn paint(
         let name = crate::policies::edge_name(sim, edge);
         ctx.set_font("600 12px system-ui, sans-serif");
         let w = ctx.measure_text(&name).map(|m| m.width()).unwrap_or(60.0) + 8.0;
-        ctx.set_fill_style_str("rgba(255,255,255,0.85)");
+        ctx.set_fill_style_str(c.label_backing);
         ctx.fill_rect(p.x + 4.0, y + band_h / 2.0 - 8.0, w, 16.0);
-        ctx.set_fill_style_str(palette::INK);
+        ctx.set_fill_style_str(c.ink);
         ctx.set_text_align("left");
         ctx.set_text_baseline("middle");
         let _ = ctx.fill_text(&name, p.x + 8.0, y + band_h / 2.0);
@@ -272,7 +273,7 @@ pub fn paint(
             }
         })
         .collect();
-    ctx.set_stroke_style_str(palette::FAULT);
+    ctx.set_stroke_style_str(c.fault);
     ctx.set_line_width(1.5);
     for i in 0..PANELS {
         let p = panel(i);
@@ -286,14 +287,14 @@ pub fn paint(
     }
     if let Some((s, text)) = marks.last() {
         let p = panel(0);
-        ctx.set_fill_style_str(palette::FAULT);
+        ctx.set_fill_style_str(c.fault);
         ctx.set_font("600 12px system-ui, sans-serif");
         ctx.set_text_align("left");
         let _ = ctx.fill_text(&format!("⚡ {text}"), p.x_of(*s) + 3.0, p.y + 2.0);
     }
 
     // The time axis, under each panel of the last row.
-    ctx.set_fill_style_str(palette::MUTED);
+    ctx.set_fill_style_str(c.muted);
     ctx.set_font("12px system-ui, sans-serif");
     ctx.set_text_align("center");
     let _ = height;
@@ -323,17 +324,24 @@ fn nice_max(values: impl Iterator<Item = f64>) -> f64 {
 }
 
 /// A panel's title, box, top value and time labels.
-fn frame(ctx: &CanvasRenderingContext2d, p: &Panel, title: &str, max: f64, unit: &str) {
-    ctx.set_fill_style_str(palette::INK);
+fn frame(
+    ctx: &CanvasRenderingContext2d,
+    c: &Colours,
+    p: &Panel,
+    title: &str,
+    max: f64,
+    unit: &str,
+) {
+    ctx.set_fill_style_str(c.ink);
     ctx.set_font("600 14px system-ui, sans-serif");
     ctx.set_text_align("left");
     ctx.set_text_baseline("bottom");
     let _ = ctx.fill_text(title, p.x - AXIS_W, p.y - 4.0);
     ctx.set_text_baseline("top");
-    ctx.set_stroke_style_str(palette::GAUGE_TRACK);
+    ctx.set_stroke_style_str(c.gauge_track);
     ctx.set_line_width(1.0);
     ctx.stroke_rect(p.x, p.y, p.w, p.h);
-    ctx.set_fill_style_str(palette::MUTED);
+    ctx.set_fill_style_str(c.muted);
     ctx.set_font("12px system-ui, sans-serif");
     if max > 0.0 {
         ctx.set_text_align("right");
@@ -382,13 +390,19 @@ fn line(
 }
 
 /// A key under the panel, centred between its time labels.
-fn key(ctx: &CanvasRenderingContext2d, p: &Panel, items: &[(&str, &str)], variant: bool) {
+fn key(
+    ctx: &CanvasRenderingContext2d,
+    c: &Colours,
+    p: &Panel,
+    items: &[(&str, &str)],
+    variant: bool,
+) {
     ctx.set_font("12px system-ui, sans-serif");
     ctx.set_text_align("left");
     ctx.set_text_baseline("top");
     let mut all: Vec<(&str, &str)> = items.to_vec();
     if variant {
-        all.push((VARIANT, "variant (dashed)"));
+        all.push((c.variant, "variant (dashed)"));
     }
     let widths: Vec<f64> = all
         .iter()
@@ -400,7 +414,7 @@ fn key(ctx: &CanvasRenderingContext2d, p: &Panel, items: &[(&str, &str)], varian
     for ((colour, label), w) in all.iter().zip(&widths) {
         ctx.set_fill_style_str(colour);
         ctx.fill_rect(x, y + 2.0, 9.0, 9.0);
-        ctx.set_fill_style_str(palette::MUTED);
+        ctx.set_fill_style_str(c.muted);
         let _ = ctx.fill_text(label, x + 13.0, y);
         x += w;
     }

@@ -9,13 +9,24 @@
 //! state in its colour and words, and why it last changed. When the state
 //! changes, a ring flashes around the badge for a moment of real time (not
 //! simulated time, so that the flash is seen at any speed).
+//!
+//! The painter draws on a [`Surface`]: the page's canvas, an offscreen
+//! canvas for the PNG export, or an SVG document, all from the one layout.
+//! The layout has a natural size; [`fit`] scales it to whatever frame the
+//! diagram gets (an iframe on a slide, a phone), so that a small frame
+//! shows the whole graph smaller rather than nodes on top of each other.
+//!
+//! With [`Motion::Reduced`] (the reader asked the system for less motion)
+//! nothing travels: each lane shows a bar of the messages on it, stacked
+//! by kind, and their count; refused calls are counted at their wall; the
+//! breaker's flash fades in place instead of growing.
 
 use brownout_sim::policy::breaker::{BreakerConfig, BreakerState};
 use brownout_sim::{Node, Sim};
-use web_sys::CanvasRenderingContext2d;
 
 use crate::events::{self, EventLog};
-use crate::palette::{self, DOT_KINDS};
+use crate::palette::{self, Colours, Theme, DOT_KINDS};
+use crate::surface::{Align, Baseline, Font, Point, Rect, Surface, TextStyle};
 
 const NODE_W: f64 = 132.0;
 const NODE_H: f64 = 86.0;
@@ -24,8 +35,14 @@ const DOT_R: f64 = 4.5;
 
 /// The breaker badge: its fonts (at least 12 px, to be read from the back
 /// of a lecture room), padding, and the gap kept above the nodes.
-const BADGE_TITLE_FONT: &str = "700 15px system-ui, sans-serif";
-const BADGE_CAPTION_FONT: &str = "13px system-ui, sans-serif";
+const BADGE_TITLE_FONT: Font = Font::new(700, 15.0);
+const BADGE_CAPTION_FONT: Font = Font::new(400, 13.0);
+const NAME_FONT: Font = Font::new(600, 17.0);
+/// 12 px: the smallest text the diagram draws, still legible on a projector.
+const SMALL_FONT: Font = Font::new(400, 12.0);
+const SMALL_BOLD_FONT: Font = Font::new(700, 12.0);
+const CAPTION_FONT: Font = Font::new(400, 13.0);
+const TAG_FONT: Font = Font::new(700, 13.0);
 const BADGE_PAD: f64 = 7.0;
 const BADGE_TITLE_H: f64 = 17.0;
 const BADGE_CAPTION_H: f64 = 15.0;
@@ -56,6 +73,57 @@ pub fn height_for(sim: &Sim) -> f64 {
 fn badge_room(sim: &Sim) -> f64 {
     let badges = sim.scenario().calls.iter().filter(|c| c.breaker.is_some()).count().min(3);
     badges as f64 * 56.0
+}
+
+/// The narrowest the layout can be without its columns of nodes touching.
+pub fn min_width_for(sim: &Sim) -> f64 {
+    let n = sim.scenario().services.len();
+    let columns = (0..n).map(|s| sim.depth(s)).max().unwrap_or(0) as f64 + 1.0;
+    2.0 * (NODE_W / 2.0 + 16.0) + (columns - 1.0) * (NODE_W + 36.0)
+}
+
+/// How the layout sits in a frame: drawn at `scale` (CSS pixels of the
+/// frame per unit of the layout), over a layout of `width`×`height` units
+/// that fills the frame exactly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fit {
+    pub scale: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Fits a diagram into a frame of `width`×`height` CSS pixels: at `zoom`
+/// when the frame has room for the layout's natural size at that zoom,
+/// smaller when it has not, never cropped.
+pub fn fit(sim: &Sim, width: f64, height: f64, zoom: f64) -> Fit {
+    let (min_w, min_h) = (min_width_for(sim), height_for(sim));
+    let scale = zoom.min(width / min_w).min(height / min_h).max(0.05);
+    Fit { scale, width: width / scale, height: height / scale }
+}
+
+/// Whether the dots travel along their edges, or stand still as counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Motion {
+    #[default]
+    Full,
+    /// `prefers-reduced-motion: reduce`.
+    Reduced,
+}
+
+/// How a diagram is drawn: its theme's colours and its motion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Look {
+    pub theme: Theme,
+    pub motion: Motion,
+}
+
+/// What a frame of the diagram shows.
+pub struct Scene<'a> {
+    pub sim: &'a Sim,
+    pub log: &'a EventLog,
+    pub placement: &'a Placement,
+    /// What the detail panel shows, highlighted.
+    pub selected: Option<Hit>,
 }
 
 /// What a point of the canvas falls on.
@@ -199,54 +267,69 @@ impl Painter {
         self.badges.iter().find(|b| b.edge == policy_edge).or(self.badges.first()).copied()
     }
 
-    /// Paints one frame; `now_ms` is the frame's real time, for the flash.
-    #[allow(clippy::too_many_arguments)]
+    /// Paints one frame over a layout of `width`×`height` units (see
+    /// [`fit`]); `now_ms` is the frame's real time, for the flash;
+    /// `background` fills the picture first (exports have no page behind
+    /// them).
     pub fn paint(
         &mut self,
-        ctx: &CanvasRenderingContext2d,
-        sim: &Sim,
-        log: &EventLog,
+        s: &mut dyn Surface,
+        scene: &Scene,
         (width, height): (f64, f64),
         now_ms: f64,
-        placement: &Placement,
-        selected: Option<Hit>,
+        look: Look,
+        background: bool,
     ) {
+        let Scene { sim, log, placement, selected } = *scene;
+        let c = look.theme.colours();
         let layout = Layout::placed(sim, width, height, placement);
-        ctx.clear_rect(0.0, 0.0, width, height);
+        s.clear(width, height, background.then_some(c.stage));
         if let Some(hit) = selected {
-            highlight(ctx, &layout, sim, hit);
+            highlight(s, c, &layout, sim, hit);
         }
 
         // Edges: both lanes, with an arrowhead on the call lane.
-        ctx.set_line_width(2.0);
-        ctx.set_stroke_style_str(palette::EDGE);
-        ctx.set_fill_style_str(palette::EDGE);
         for (i, edge) in sim.edges().iter().enumerate() {
             let [call, response] = layout.lanes(edge.from, edge.to);
             for (p, q) in [call, response] {
-                ctx.begin_path();
-                ctx.move_to(p.0, p.1);
-                ctx.line_to(q.0, q.1);
-                ctx.stroke();
+                s.line(p, q, c.edge, 2.0);
             }
-            arrowhead(ctx, call.0, call.1);
-            arrowhead(ctx, response.0, response.1);
+            arrowhead(s, c.edge, call.0, call.1);
+            arrowhead(s, c.edge, response.0, response.1);
             let sidecar = sim.scenario().calls.get(i).map(|c| c.location)
                 == Some(brownout_sim::PolicyLocation::Sidecar);
             if sidecar {
-                proxy_mark(ctx, call.0, response.1);
+                proxy_mark(s, c, call.0, response.1);
             }
-            ctx.set_stroke_style_str(palette::EDGE);
-            ctx.set_fill_style_str(palette::EDGE);
         }
 
         // Nodes, with their worker and queue gauges.
-        draw_node(ctx, layout.centre(Node::Client), "client", None);
-        for (s, spec) in sim.scenario().services.iter().enumerate() {
-            draw_node(ctx, layout.centre(Node::Service(s)), &spec.name, Some(sim.service_load(s)));
+        draw_node(s, c, layout.centre(Node::Client), "client", None);
+        for (i, spec) in sim.scenario().services.iter().enumerate() {
+            draw_node(s, c, layout.centre(Node::Service(i)), &spec.name, Some(sim.service_load(i)));
         }
 
-        // Dots, one path per colour.
+        match look.motion {
+            Motion::Full => self.paint_dots(s, sim, &layout),
+            Motion::Reduced => paint_counts(s, c, sim, &layout),
+        }
+
+        paint_bounces(s, c, sim, log, &layout, look.motion);
+        paint_faults(s, c, sim, log, &layout);
+
+        let n = sim.edges().len();
+        self.last_state.resize(n, None);
+        self.flash_since.resize(n, f64::NEG_INFINITY);
+        self.badges.clear();
+        // Badges stack upwards when several edges share a column gap.
+        let mut taken: Vec<(f64, f64, f64)> = Vec::new();
+        for edge in 0..n {
+            self.paint_badge(s, sim, log, &layout, (now_ms, look.motion), edge, &mut taken);
+        }
+    }
+
+    /// The dots where they are on their lanes, one batch per colour.
+    fn paint_dots(&mut self, s: &mut dyn Surface, sim: &Sim, layout: &Layout) {
         for bucket in &mut self.by_kind {
             bucket.clear();
         }
@@ -262,29 +345,7 @@ impl Painter {
                 .push((p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t));
         }
         for (kind, points) in DOT_KINDS.iter().zip(&self.by_kind) {
-            if points.is_empty() {
-                continue;
-            }
-            ctx.set_fill_style_str(palette::dot_colour(*kind));
-            ctx.begin_path();
-            for &(x, y) in points {
-                ctx.move_to(x + DOT_R, y);
-                let _ = ctx.arc(x, y, DOT_R, 0.0, std::f64::consts::TAU);
-            }
-            ctx.fill();
-        }
-
-        paint_bounces(ctx, sim, log, &layout);
-        paint_faults(ctx, sim, log, &layout);
-
-        let n = sim.edges().len();
-        self.last_state.resize(n, None);
-        self.flash_since.resize(n, f64::NEG_INFINITY);
-        self.badges.clear();
-        // Badges stack upwards when several edges share a column gap.
-        let mut taken: Vec<(f64, f64, f64)> = Vec::new();
-        for edge in 0..n {
-            self.paint_badge(ctx, sim, log, &layout, now_ms, edge, &mut taken);
+            s.circles(points, DOT_R, palette::dot_colour(*kind));
         }
     }
 
@@ -293,11 +354,11 @@ impl Painter {
     #[allow(clippy::too_many_arguments)]
     fn paint_badge(
         &mut self,
-        ctx: &CanvasRenderingContext2d,
+        s: &mut dyn Surface,
         sim: &Sim,
         log: &EventLog,
         layout: &Layout,
-        now_ms: f64,
+        (now_ms, motion): (f64, Motion),
         edge: usize,
         taken: &mut Vec<(f64, f64, f64)>,
     ) {
@@ -319,10 +380,8 @@ impl Painter {
         let config = sim.scenario().calls.get(edge).and_then(|c| c.breaker.as_ref());
         let caption =
             badge_caption(log.last_transition(edge), policy.and_then(|p| p.failure_rate), config);
-        ctx.set_font(BADGE_TITLE_FONT);
-        let title_w = ctx.measure_text(&title).map(|m| m.width()).unwrap_or(100.0);
-        ctx.set_font(BADGE_CAPTION_FONT);
-        let caption_w = ctx.measure_text(&caption).map(|m| m.width()).unwrap_or(150.0);
+        let title_w = s.text_width(&title, BADGE_TITLE_FONT);
+        let caption_w = s.text_width(&caption, BADGE_CAPTION_FONT);
         let w = title_w.max(caption_w) + 2.0 * BADGE_PAD;
         let h = BADGE_TITLE_H + BADGE_CAPTION_H + 2.0 * BADGE_PAD + 2.0;
 
@@ -342,39 +401,26 @@ impl Painter {
         taken.push((x, x + w, y));
         let (fill, text) = palette::breaker_colours(state);
 
-        ctx.set_stroke_style_str(fill);
-        ctx.set_line_width(2.0);
-        ctx.begin_path();
-        ctx.move_to(mid.0, bottom);
-        ctx.line_to(mid.0, mid.1 - DOT_R);
-        ctx.stroke();
+        s.line((mid.0, bottom), (mid.0, mid.1 - DOT_R), fill, 2.0);
 
         let since = now_ms - self.flash_since[edge];
         if (0.0..FLASH_MS).contains(&since) {
             // A ring that grows and fades: movement draws the eye even at
-            // the edge of the field of view.
+            // the edge of the field of view. With less motion it only fades.
             let t = since / FLASH_MS;
-            let grow = 3.0 + 14.0 * t;
-            ctx.set_global_alpha(1.0 - t);
-            ctx.set_line_width(5.0);
-            ctx.begin_path();
-            let _ =
-                ctx.round_rect_with_f64(x - grow, y - grow, w + 2.0 * grow, h + 2.0 * grow, 12.0);
-            ctx.stroke();
-            ctx.set_global_alpha(1.0);
+            let grow = if motion == Motion::Full { 3.0 + 14.0 * t } else { 4.0 };
+            s.set_alpha(1.0 - t);
+            let ring = Rect { x: x - grow, y: y - grow, w: w + 2.0 * grow, h: h + 2.0 * grow };
+            s.round_rect(ring, 12.0, None, Some((fill, 5.0)));
+            s.set_alpha(1.0);
         }
 
-        ctx.set_fill_style_str(fill);
-        ctx.begin_path();
-        let _ = ctx.round_rect_with_f64(x, y, w, h, 8.0);
-        ctx.fill();
-        ctx.set_fill_style_str(text);
-        ctx.set_text_align("center");
-        ctx.set_text_baseline("top");
-        ctx.set_font(BADGE_TITLE_FONT);
-        let _ = ctx.fill_text(&title, x + w / 2.0, y + BADGE_PAD);
-        ctx.set_font(BADGE_CAPTION_FONT);
-        let _ = ctx.fill_text(&caption, x + w / 2.0, y + BADGE_PAD + BADGE_TITLE_H + 2.0);
+        s.round_rect(Rect { x, y, w, h }, 8.0, Some(fill), None);
+        let style =
+            |font| TextStyle { font, fill: text, align: Align::Center, baseline: Baseline::Top };
+        s.text(&title, (x + w / 2.0, y + BADGE_PAD), style(BADGE_TITLE_FONT));
+        let caption_y = y + BADGE_PAD + BADGE_TITLE_H + 2.0;
+        s.text(&caption, (x + w / 2.0, caption_y), style(BADGE_CAPTION_FONT));
         self.badges.push(Badge { edge, state, x, y, w, h });
     }
 }
@@ -429,66 +475,118 @@ fn badge_caption(
 }
 
 /// A ring around the selected node, or a wide halo along the selected edge.
-fn highlight(ctx: &CanvasRenderingContext2d, layout: &Layout, sim: &Sim, hit: Hit) {
-    ctx.set_stroke_style_str(palette::SELECTED);
-    ctx.set_line_width(6.0);
-    ctx.set_global_alpha(0.45);
+fn highlight(s: &mut dyn Surface, c: &Colours, layout: &Layout, sim: &Sim, hit: Hit) {
+    s.set_alpha(0.45);
     match hit {
         Hit::Node(n) => {
             if let Some((cx, cy)) = layout.node_centre(n) {
-                ctx.begin_path();
                 let (w, h) = (NODE_W + 12.0, NODE_H + 12.0);
-                let _ = ctx.round_rect_with_f64(cx - w / 2.0, cy - h / 2.0, w, h, 14.0);
-                ctx.stroke();
+                let ring = Rect { x: cx - w / 2.0, y: cy - h / 2.0, w, h };
+                s.round_rect(ring, 14.0, None, Some((c.selected, 6.0)));
             }
         }
         Hit::Edge(e) => {
             if let Some(edge) = sim.edges().get(e) {
                 let [call, response] = layout.lanes(edge.from, edge.to);
-                ctx.set_line_width(LANE * 2.0 + 10.0);
-                ctx.begin_path();
-                ctx.move_to((call.0 .0 + response.1 .0) / 2.0, (call.0 .1 + response.1 .1) / 2.0);
-                ctx.line_to((call.1 .0 + response.0 .0) / 2.0, (call.1 .1 + response.0 .1) / 2.0);
-                ctx.stroke();
+                let from = ((call.0 .0 + response.1 .0) / 2.0, (call.0 .1 + response.1 .1) / 2.0);
+                let to = ((call.1 .0 + response.0 .0) / 2.0, (call.1 .1 + response.0 .1) / 2.0);
+                s.line(from, to, c.selected, LANE * 2.0 + 10.0);
             }
         }
     }
-    ctx.set_global_alpha(1.0);
+    s.set_alpha(1.0);
+}
+
+/// The calm rendering of the dots: per lane, a bar of the messages on it,
+/// stacked by kind in legend order and centred on the lane, with their
+/// count beside it. Bars grow and shrink with the traffic; nothing moves
+/// along the edge.
+fn paint_counts(s: &mut dyn Surface, c: &Colours, sim: &Sim, layout: &Layout) {
+    let edges = sim.edges();
+    // Per edge and lane, the messages of each kind.
+    let mut counts = vec![[[0u32; DOT_KINDS.len()]; 2]; edges.len()];
+    for dot in sim.dots() {
+        if let Some(lanes) = counts.get_mut(dot.edge) {
+            lanes[dot.response as usize][palette::dot_index(dot.kind)] += 1;
+        }
+    }
+    for (edge, lanes) in edges.iter().zip(&counts) {
+        let both = layout.lanes(edge.from, edge.to);
+        for ((p, q), kinds) in both.iter().zip(lanes) {
+            let total: u32 = kinds.iter().sum();
+            if total == 0 {
+                continue;
+            }
+            let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+            let len = (dx * dx + dy * dy).sqrt().max(1.0);
+            let (ux, uy) = (dx / len, dy / len);
+            // Three units a message, up to three fifths of the lane.
+            let unit = (3.0f64).min(0.6 * len / total as f64);
+            let bar = unit * total as f64;
+            let mid = ((p.0 + q.0) / 2.0, (p.1 + q.1) / 2.0);
+            let mut at = (mid.0 - ux * bar / 2.0, mid.1 - uy * bar / 2.0);
+            for (kind, &n) in DOT_KINDS.iter().zip(kinds) {
+                if n == 0 {
+                    continue;
+                }
+                let to = (at.0 + ux * unit * n as f64, at.1 + uy * unit * n as f64);
+                s.line(at, to, palette::dot_colour(*kind), DOT_R * 2.0);
+                at = to;
+            }
+            // The count outside the pair of lanes: each lane's outer side
+            // is to the left of its own direction (above the calls, below
+            // the responses, on an edge drawn left to right).
+            let label = (mid.0 + uy * 16.0, mid.1 - ux * 16.0);
+            let style = TextStyle {
+                font: SMALL_BOLD_FONT,
+                fill: c.ink,
+                align: Align::Center,
+                baseline: Baseline::Middle,
+            };
+            s.text(&total.to_string(), label, style);
+        }
+    }
 }
 
 /// Calls the caller's own breaker or bulkhead refused: each leaves the
 /// caller, hits a bar a short way along the edge and falls back, in the
 /// colour of a rejection.
-fn paint_bounces(ctx: &CanvasRenderingContext2d, sim: &Sim, log: &EventLog, layout: &Layout) {
+fn paint_bounces(
+    s: &mut dyn Surface,
+    c: &Colours,
+    sim: &Sim,
+    log: &EventLog,
+    layout: &Layout,
+    motion: Motion,
+) {
     let now = sim.now();
+    let colour = palette::dot_colour(brownout_sim::DotKind::Rejected);
     let mut drawn = 0;
-    ctx.set_fill_style_str(palette::dot_colour(brownout_sim::DotKind::Rejected));
-    ctx.set_stroke_style_str(palette::dot_colour(brownout_sim::DotKind::Rejected));
-    ctx.set_line_width(3.0);
-    let mut walls = Vec::new();
-    ctx.begin_path();
+    let mut walls: Vec<(usize, u32)> = Vec::new();
+    let mut dots: Vec<Point> = Vec::new();
     for &(at, edge) in log.recent_refusals(now) {
         let Some(e) = sim.edges().get(edge) else { continue };
         let [call, _] = layout.lanes(e.from, e.to);
         let (dx, dy) = (call.1 .0 - call.0 .0, call.1 .1 - call.0 .1);
         let len = (dx * dx + dy * dy).sqrt().max(1.0);
         let reach = 34.0f64.min(len / 2.0);
-        // Out to the wall and back: a triangle wave over the bounce's time.
-        let t = (now - at) as f64 / events::BOUNCE as f64;
-        let along = reach * (1.0 - (2.0 * t - 1.0).abs());
-        let (x, y) = (call.0 .0 + dx / len * along, call.0 .1 + dy / len * along);
-        ctx.move_to(x + DOT_R, y);
-        let _ = ctx.arc(x, y, DOT_R, 0.0, std::f64::consts::TAU);
-        if !walls.contains(&edge) {
-            walls.push(edge);
+        if motion == Motion::Full {
+            // Out to the wall and back: a triangle wave over the bounce's time.
+            let t = (now - at) as f64 / events::BOUNCE as f64;
+            let along = reach * (1.0 - (2.0 * t - 1.0).abs());
+            dots.push((call.0 .0 + dx / len * along, call.0 .1 + dy / len * along));
+        }
+        match walls.iter_mut().find(|w| w.0 == edge) {
+            Some(wall) => wall.1 += 1,
+            None => walls.push((edge, 1)),
         }
         drawn += 1;
         if drawn > 200 {
             break;
         }
     }
-    ctx.fill();
-    for edge in walls {
+    s.circles(&dots, DOT_R, colour);
+    for (edge, refused) in walls {
         let Some(e) = sim.edges().get(edge) else { continue };
         let [call, _] = layout.lanes(e.from, e.to);
         let (dx, dy) = (call.1 .0 - call.0 .0, call.1 .1 - call.0 .1);
@@ -496,15 +594,21 @@ fn paint_bounces(ctx: &CanvasRenderingContext2d, sim: &Sim, log: &EventLog, layo
         let reach = 34.0f64.min(len / 2.0) + DOT_R + 2.0;
         let (x, y) = (call.0 .0 + dx / len * reach, call.0 .1 + dy / len * reach);
         let (nx, ny) = (-dy / len * 9.0, dx / len * 9.0);
-        ctx.begin_path();
-        ctx.move_to(x + nx, y + ny);
-        ctx.line_to(x - nx, y - ny);
-        ctx.stroke();
+        s.line((x + nx, y + ny), (x - nx, y - ny), colour, 3.0);
+        if motion == Motion::Reduced {
+            let style = TextStyle {
+                font: SMALL_BOLD_FONT,
+                fill: c.ink,
+                align: Align::Left,
+                baseline: Baseline::Middle,
+            };
+            s.text(&format!("{refused} refused"), (x + 6.0, y - 16.0), style);
+        }
     }
 }
 
 /// A red tag on each node or link a chaos fault is hitting now.
-fn paint_faults(ctx: &CanvasRenderingContext2d, sim: &Sim, log: &EventLog, layout: &Layout) {
+fn paint_faults(s: &mut dyn Surface, c: &Colours, sim: &Sim, log: &EventLog, layout: &Layout) {
     let faults = &sim.scenario().chaos.faults;
     let services = &sim.scenario().services;
     let index = |name: &Option<String>| {
@@ -537,62 +641,52 @@ fn paint_faults(ctx: &CanvasRenderingContext2d, sim: &Sim, log: &EventLog, layou
         }
         used.push((x, y));
         let text = format!("⚡ {}", fault.kind.name().replace('_', " "));
-        ctx.set_font("700 13px system-ui, sans-serif");
-        let w = ctx.measure_text(&text).map(|m| m.width()).unwrap_or(80.0) + 12.0;
-        ctx.set_fill_style_str(palette::FAULT);
-        ctx.begin_path();
-        let _ = ctx.round_rect_with_f64(x - w / 2.0, y, w, 20.0, 5.0);
-        ctx.fill();
-        ctx.set_fill_style_str("#ffffff");
-        ctx.set_text_align("center");
-        ctx.set_text_baseline("middle");
-        let _ = ctx.fill_text(&text, x, y + 10.0);
-        ctx.set_text_baseline("top");
+        let w = s.text_width(&text, TAG_FONT) + 12.0;
+        s.round_rect(Rect { x: x - w / 2.0, y, w, h: 20.0 }, 5.0, Some(c.fault), None);
+        let style = TextStyle {
+            font: TAG_FONT,
+            fill: palette::ON_FAULT,
+            align: Align::Center,
+            baseline: Baseline::Middle,
+        };
+        s.text(&text, (x, y + 10.0), style);
     }
 }
 
-fn arrowhead(ctx: &CanvasRenderingContext2d, from: (f64, f64), to: (f64, f64)) {
+fn arrowhead(s: &mut dyn Surface, colour: &str, from: Point, to: Point) {
     let (dx, dy) = (to.0 - from.0, to.1 - from.1);
     let len = (dx * dx + dy * dy).sqrt().max(1.0);
     let (ux, uy) = (dx / len, dy / len);
     let size = 7.0;
-    ctx.begin_path();
-    ctx.move_to(to.0, to.1);
-    ctx.line_to(to.0 - ux * size - uy * size * 0.6, to.1 - uy * size + ux * size * 0.6);
-    ctx.line_to(to.0 - ux * size + uy * size * 0.6, to.1 - uy * size - ux * size * 0.6);
-    ctx.close_path();
-    ctx.fill();
+    s.triangle(
+        [
+            to,
+            (to.0 - ux * size - uy * size * 0.6, to.1 - uy * size + ux * size * 0.6),
+            (to.0 - ux * size + uy * size * 0.6, to.1 - uy * size - ux * size * 0.6),
+        ],
+        colour,
+    );
 }
 
 fn draw_node(
-    ctx: &CanvasRenderingContext2d,
-    (cx, cy): (f64, f64),
+    s: &mut dyn Surface,
+    c: &Colours,
+    (cx, cy): Point,
     name: &str,
     load: Option<brownout_sim::ServiceLoad>,
 ) {
     let (x, y) = (cx - NODE_W / 2.0, cy - NODE_H / 2.0);
-    ctx.set_fill_style_str(palette::NODE_FILL);
-    ctx.set_stroke_style_str(palette::INK);
-    ctx.set_line_width(2.0);
-    ctx.begin_path();
-    let _ = ctx.round_rect_with_f64(x, y, NODE_W, NODE_H, 10.0);
-    ctx.fill();
-    ctx.stroke();
-
-    ctx.set_fill_style_str(palette::INK);
-    ctx.set_font("600 17px system-ui, sans-serif");
-    ctx.set_text_align("center");
-    ctx.set_text_baseline("top");
-    let _ = ctx.fill_text(name, cx, y + 9.0);
+    let frame = Rect { x, y, w: NODE_W, h: NODE_H };
+    s.round_rect(frame, 10.0, Some(c.node_fill), Some((c.ink, 2.0)));
+    let style = |font, fill, align| TextStyle { font, fill, align, baseline: Baseline::Top };
+    s.text(name, (cx, y + 9.0), style(NAME_FONT, c.ink, Align::Center));
 
     let Some(load) = load else {
-        ctx.set_fill_style_str(palette::MUTED);
-        ctx.set_font("13px system-ui, sans-serif");
-        let _ = ctx.fill_text("sends requests", cx, y + 36.0);
+        s.text("sends requests", (cx, y + 36.0), style(CAPTION_FONT, c.muted, Align::Center));
         return;
     };
-    gauge(ctx, x + 10.0, y + 36.0, "workers", load.busy_workers, load.workers);
-    gauge(ctx, x + 10.0, y + 60.0, "queue", load.queued, load.queue_capacity);
+    gauge(s, c, (x + 10.0, y + 36.0), "workers", load.busy_workers, load.workers);
+    gauge(s, c, (x + 10.0, y + 60.0), "queue", load.queued, load.queue_capacity);
 
     // Instances, when there is more than one or the autoscaler is starting
     // some: the pool the gauges sum over.
@@ -603,55 +697,59 @@ fn draw_node(
             format!("×{}", load.instances)
         };
         // A pill on the box's top-right corner, clear of the name.
-        ctx.set_font("700 12px system-ui, sans-serif");
-        let w = ctx.measure_text(&text).map(|m| m.width()).unwrap_or(20.0) + 10.0;
+        let w = s.text_width(&text, SMALL_BOLD_FONT) + 10.0;
         let (px, py) = (x + NODE_W - w + 6.0, y - 9.0);
-        ctx.set_fill_style_str(palette::INK);
-        ctx.begin_path();
-        let _ = ctx.round_rect_with_f64(px, py, w, 18.0, 9.0);
-        ctx.fill();
-        ctx.set_fill_style_str("#ffffff");
-        ctx.set_text_align("center");
-        ctx.set_text_baseline("middle");
-        let _ = ctx.fill_text(&text, px + w / 2.0, py + 9.5);
-        ctx.set_text_baseline("top");
+        s.round_rect(Rect { x: px, y: py, w, h: 18.0 }, 9.0, Some(c.ink), None);
+        let pill = TextStyle {
+            font: SMALL_BOLD_FONT,
+            fill: c.on_ink,
+            align: Align::Center,
+            baseline: Baseline::Middle,
+        };
+        s.text(&text, (px + w / 2.0, py + 9.5), pill);
     }
 }
 
 /// A small box at the caller's end of a call whose policies run in a
 /// sidecar proxy rather than in the application.
-fn proxy_mark(ctx: &CanvasRenderingContext2d, start: (f64, f64), end: (f64, f64)) {
+fn proxy_mark(s: &mut dyn Surface, c: &Colours, start: Point, end: Point) {
     let (cx, cy) = ((start.0 + end.0) / 2.0 + 14.0, (start.1 + end.1) / 2.0);
-    ctx.set_fill_style_str(palette::NODE_FILL);
-    ctx.set_stroke_style_str(palette::INK);
-    ctx.set_line_width(1.5);
-    ctx.begin_path();
-    let _ = ctx.round_rect_with_f64(cx - 20.0, cy - 10.0, 40.0, 20.0, 4.0);
-    ctx.fill();
-    ctx.stroke();
-    ctx.set_fill_style_str(palette::INK);
-    ctx.set_font("12px system-ui, sans-serif");
-    ctx.set_text_align("center");
-    ctx.set_text_baseline("middle");
-    let _ = ctx.fill_text("proxy", cx, cy);
-    ctx.set_text_baseline("top");
-    ctx.set_line_width(2.0);
+    let frame = Rect { x: cx - 20.0, y: cy - 10.0, w: 40.0, h: 20.0 };
+    s.round_rect(frame, 4.0, Some(c.node_fill), Some((c.ink, 1.5)));
+    let style = TextStyle {
+        font: SMALL_FONT,
+        fill: c.ink,
+        align: Align::Center,
+        baseline: Baseline::Middle,
+    };
+    s.text("proxy", (cx, cy), style);
 }
 
 /// A labelled bar: used of capacity, turning hot when nearly full.
-fn gauge(ctx: &CanvasRenderingContext2d, x: f64, y: f64, label: &str, used: u32, capacity: u32) {
+fn gauge(s: &mut dyn Surface, c: &Colours, (x, y): Point, label: &str, used: u32, capacity: u32) {
     let width = NODE_W - 20.0;
     let share = if capacity == 0 { 0.0 } else { (used as f64 / capacity as f64).min(1.0) };
-    ctx.set_fill_style_str(palette::GAUGE_TRACK);
-    ctx.fill_rect(x, y + 13.0, width, 7.0);
-    ctx.set_fill_style_str(if share >= 0.9 { palette::GAUGE_HOT } else { palette::GAUGE_OK });
-    ctx.fill_rect(x, y + 13.0, width * share, 7.0);
-    ctx.set_fill_style_str(palette::MUTED);
-    // 12 px: the smallest text the page draws, still legible on a projector.
-    ctx.set_font("12px system-ui, sans-serif");
-    ctx.set_text_align("left");
-    let _ = ctx.fill_text(label, x, y);
-    ctx.set_text_align("right");
-    let _ = ctx.fill_text(&format!("{used}/{capacity}"), x + width, y);
-    ctx.set_text_align("center");
+    s.rect(Rect { x, y: y + 13.0, w: width, h: 7.0 }, c.gauge_track);
+    let fill = if share >= 0.9 { c.gauge_hot } else { c.gauge_ok };
+    s.rect(Rect { x, y: y + 13.0, w: width * share, h: 7.0 }, fill);
+    let style =
+        |align| TextStyle { font: SMALL_FONT, fill: c.muted, align, baseline: Baseline::Top };
+    s.text(label, (x, y), style(Align::Left));
+    s.text(&format!("{used}/{capacity}"), (x + width, y), style(Align::Right));
+}
+
+/// The diagram as an SVG document of `width`×`height` CSS pixels: the
+/// picture the canvas shows at this instant (nodes, edges, labels, badges
+/// and the messages in flight), drawn by the same painter from the same
+/// layout, without the flash of a change (a still has no moment before).
+pub fn svg(
+    scene: &Scene,
+    (width, height): (f64, f64),
+    fit: Fit,
+    look: Look,
+    title: &str,
+) -> String {
+    let mut svg = crate::surface::SvgSurface::new(width, height, (fit.width, fit.height), title);
+    Painter::default().paint(&mut svg, scene, (fit.width, fit.height), 0.0, look, true);
+    svg.finish()
 }

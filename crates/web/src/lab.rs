@@ -122,13 +122,6 @@ pub fn show(measure: &Measure, x: f64) -> String {
     }
 }
 
-/// The `preset` parameter of the page's address, if any.
-pub fn preset_in_url() -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    params.get("preset")
-}
-
 #[cfg(test)]
 mod tests {
     use brownout_sim::time::SECOND;

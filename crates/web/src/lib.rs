@@ -3,8 +3,12 @@
 //! The Brownout page. It owns a [`Sim`] and animates it:
 //!
 //! ```text
+//!  address (?preset=…&retries=3&t=30) ─► View ─► panes, settings, seed
 //!  sliders, policy knobs ─► Msg ─► sim.set_*(..)     (live, no reload)
+//!                               └─► the address, replaced (debounced)
 //!  requestAnimationFrame ─► advance by real elapsed time × speed
+//!                           (or fast-forward to the link's start, in
+//!                           pieces; or start again at its loop time)
 //!                        ─► read new policy events into the EventLog
 //!                        ─► paint the canvas (nodes, edges, dots, badge)
 //!                        ─► every 250 ms: Figures ─► Yew re-renders panels
@@ -13,34 +17,69 @@
 //! The dots never go through Yew's virtual DOM: the canvas is painted
 //! directly each frame, and Yew renders only the controls and the figures,
 //! four times a second.
+//!
+//! With `embed=1` the page is a frame for a slide: the diagram fills it,
+//! under it only the controls the link names, and it tells its host page
+//! how tall it would like to be (`www/embed.js` listens). See
+//! docs/embedding.md.
 
+// The unit tests need a browser: the SVG export is checked with its XML
+// parser, the theme with its stylesheet.
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+mod address;
 mod animation;
 mod charts;
+mod controls;
 mod diagram;
 mod events;
 mod figures;
 mod lab;
 mod palette;
 mod policies;
+mod settings;
+mod share;
+mod surface;
 mod views;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use brownout_sim::lesson::Control;
-use brownout_sim::time::MILLISECOND;
+use brownout_sim::time::{Micros, MILLISECOND, SECOND};
 use brownout_sim::{ParamError, Scenario, Sim};
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
+use address::{Baseline, Ignored, Shown, View};
 pub use animation::running_loops;
 use animation::AnimationLoop;
 use brownout_sim::phase::PhaseMap;
-use diagram::{Badge, Hit, Layout, Painter, Placement};
+use controls::{on_select, on_switch};
+use diagram::{Badge, Hit, Layout, Look, Motion, Painter, Placement, Scene};
 use events::EventLog;
 use figures::{percent, times, Figures, Shares};
 use lab::Experiment;
+use palette::Theme;
+use settings::Settings;
+use share::{Export, Recording};
+use surface::CanvasSurface;
+
+/// Where the page's view comes from and whether it goes back there.
+#[derive(Clone, Debug, Default, PartialEq, Properties)]
+pub struct Props {
+    /// The query string to start from (`?preset=…`, as `location.search`
+    /// gives it); none opens the default experiment as it ships.
+    #[prop_or_default]
+    pub query: Option<AttrValue>,
+    /// Whether the app owns the page: it then writes its view back into
+    /// the address as it changes, and its theme onto the whole document.
+    /// Off for an app mounted beside others (the browser tests).
+    #[prop_or_default]
+    pub owns_page: bool,
+}
 
 /// Longest stretch of real time one frame may simulate. After a hidden tab
 /// or a stall the browser reports a long gap between frames; simulating all
@@ -56,13 +95,18 @@ const EVENTS_PER_FRAME: u64 = 40_000;
 const FIGURES_EVERY_MS: f64 = 250.0;
 
 /// Simulation speeds offered, as multiples of real time.
-const SPEEDS: [f64; 8] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
-const DEFAULT_SPEED: f64 = 0.25;
+pub(crate) const SPEEDS: [f64; 8] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
+pub(crate) const DEFAULT_SPEED: f64 = 0.25;
 
 /// Bounds of the load slider, in requests per second.
-const LOAD_MAX: f64 = 200.0;
+pub(crate) const LOAD_MAX: f64 = 200.0;
 /// Bounds of the retries slider.
-const RETRIES_MAX: u32 = 5;
+pub(crate) const RETRIES_MAX: u32 = 5;
+
+/// How long the address waits after a change before it is rewritten, in
+/// milliseconds: dragging a slider fires many changes, and browsers
+/// throttle a page that replaces its address too often.
+const ADDRESS_DELAY_MS: u32 = 200;
 
 #[derive(Clone, Copy)]
 struct Playback {
@@ -112,6 +156,26 @@ pub enum Msg {
     PhaseStart,
     PhaseStep,
     Figures(Vec<Figures>),
+    /// The run reached the link's loop time and started again.
+    Looped,
+    /// A theme by name.
+    Theme(String),
+    /// Hide the notice of parameters the address had that were left out.
+    DismissAddressNotice,
+    /// Write the view into the address now.
+    WriteAddress,
+    /// Copy a link to this view, or the code that embeds it.
+    CopyLink,
+    CopyEmbed,
+    /// Whether the clipboard took the text.
+    Copied(bool),
+    /// Whether shared links start at the current simulated time.
+    ShareFromNow(bool),
+    ExportSvg,
+    ExportPng,
+    RecordClip,
+    Exported(Export),
+    ExportFailed(String),
 }
 
 /// One running simulation and its diagram. The page has one pane, or two
@@ -179,6 +243,42 @@ pub struct App {
     phase: Option<PhaseMap>,
     /// The last refused input, shown until the next accepted one.
     notice: Option<String>,
+    /// The experiment as it ships: what a link leaves out.
+    baseline: Baseline,
+    owns_page: bool,
+    theme: Rc<Cell<Theme>>,
+    /// Only the diagram and the controls in `shown`.
+    embed: bool,
+    shown: Vec<Shown>,
+    /// Where the run starts (the link's `t`), where it starts again (its
+    /// `loop`), and the time a fast-forward is heading for.
+    start: Rc<Cell<Micros>>,
+    loop_at: Rc<Cell<Option<Micros>>>,
+    fast_forward: Rc<Cell<Option<Micros>>>,
+    /// The fast-forward's target in seconds, as last shown.
+    fast_forwarding: Option<f64>,
+    /// Parameters of the address that were left out, and why.
+    address_notice: Vec<Ignored>,
+    /// The pending rewrite of the address.
+    address_timer: Option<gloo_timers::callback::Timeout>,
+    /// What was last copied, and whether the clipboard took it.
+    shared: Option<Shared>,
+    share_from_now: bool,
+    /// Select the shared text once rendered (the clipboard refused it).
+    select_shared: bool,
+    shared_field: NodeRef,
+    last_export: Option<Export>,
+    recording: Option<Recording>,
+    root: NodeRef,
+}
+
+/// A link or embed code put on the clipboard, or left for the reader to
+/// copy.
+struct Shared {
+    what: &'static str,
+    text: String,
+    /// `None` while the clipboard answers.
+    copied: Option<bool>,
 }
 
 /// Events one piece of the phase map may process: a few milliseconds of
@@ -219,7 +319,11 @@ impl App {
                 Err(e) => self.notice = Some(format!("the comparison cannot run: {e}")),
             }
         }
-        self.load_max = LOAD_MAX.max(experiment.scenario.load.rate_per_sec * 2.0).ceil();
+        self.load_max = settings::load_max(&experiment.scenario);
+        match Baseline::of(&experiment) {
+            Ok(baseline) => self.baseline = baseline,
+            Err(e) => self.notice = Some(format!("the experiment cannot run: {e}")),
+        }
         self.compare = panes.len() > 1;
         self.panes = panes;
         self.experiment = experiment;
@@ -239,6 +343,89 @@ impl App {
         Ok(())
     }
 
+    /// Starts every pane's run again from its live scenario, with `seed`:
+    /// the same seed and settings give the same run, whether the page was
+    /// just opened, restarted, or looped.
+    fn restart(&mut self, seed: u64) {
+        for pane in &mut self.panes {
+            let mut scenario = pane.sim.borrow().scenario().clone();
+            scenario.seed = seed;
+            if let Ok(sim) = Sim::new(scenario) {
+                *pane.sim.borrow_mut() = sim;
+            }
+            pane.log.borrow_mut().clear();
+        }
+        self.guess = None;
+        self.chart_end.set(None);
+    }
+
+    /// Puts the panes at a view's settings, from the start, and the page
+    /// at its speed, theme, framing and times.
+    fn apply_view(&mut self, view: &View) {
+        let current = Settings::read(&self.panes[0].sim.borrow());
+        if let Err(e) = self.each(|sim| view.settings.apply(sim, &current)) {
+            self.notice = Some(format!("the address's settings do not apply: {e}"));
+        }
+        self.restart(view.settings.seed);
+        let p = self.playback.get();
+        self.playback.set(Playback { speed: view.speed, ..p });
+        self.theme.set(view.theme);
+        self.embed = view.embed;
+        self.shown = view.controls.clone();
+        let micros = |s: f64| (s * SECOND as f64).round() as Micros;
+        self.start.set(micros(view.start_s));
+        self.loop_at.set(view.loop_s.map(micros));
+        self.fast_forward.set((view.start_s > 0.0).then(|| micros(view.start_s)));
+        self.fast_forwarding = (view.start_s > 0.0).then_some(view.start_s);
+    }
+
+    /// The view as it stands: what a link to this page says.
+    fn current_view(&self) -> View {
+        let seconds = |t: Micros| t as f64 / SECOND as f64;
+        View {
+            preset: self.experiment.id,
+            settings: Settings::read(&self.panes[0].sim.borrow()),
+            speed: self.playback.get().speed,
+            compare: self.compare,
+            start_s: seconds(self.start.get()),
+            embed: self.embed,
+            controls: self.shown.clone(),
+            loop_s: self.loop_at.get().map(seconds),
+            theme: self.theme.get(),
+        }
+    }
+
+    /// The view a shared link gives: this one, started at the current
+    /// simulated time if asked.
+    fn shared_view(&self) -> View {
+        let mut view = self.current_view();
+        if self.share_from_now {
+            let now = self.panes[0].sim.borrow().now() / SECOND;
+            view.start_s = (now as f64).min(address::TIME_MAX_S);
+            if view.loop_s.is_some_and(|l| l <= view.start_s) {
+                view.loop_s = None;
+            }
+        }
+        view
+    }
+
+    /// Rewrites the address a moment after the last change.
+    fn schedule_address(&mut self, ctx: &Context<Self>) {
+        if !self.owns_page {
+            return;
+        }
+        let link = ctx.link().clone();
+        self.address_timer =
+            Some(gloo_timers::callback::Timeout::new(ADDRESS_DELAY_MS, move || {
+                link.send_message(Msg::WriteAddress)
+            }));
+    }
+
+    /// The experiment's title, for embed code and exports.
+    fn title(&self) -> String {
+        format!("Brownout: {}", lab::title_of(&self.experiment.scenario))
+    }
+
     fn start_animation(&mut self, ctx: &Context<Self>) {
         // One loop at a time: a new experiment replaces the old loop.
         self.animation = None;
@@ -249,11 +436,20 @@ impl App {
         let chart_end = self.chart_end.clone();
         let placement = self.placement.clone();
         let selected = self.selected.clone();
+        let theme = self.theme.clone();
+        let (start, loop_at, fast_forward) =
+            (self.start.clone(), self.loop_at.clone(), self.fast_forward.clone());
         let figures = ctx.link().callback(Msg::Figures);
+        let looped = ctx.link().callback(|_: ()| Msg::Looped);
+        let embed = self.embed.then(|| self.root.clone());
+        let reduced_motion = web_sys::window()
+            .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten());
         let mut painters: Vec<Painter> = panes.iter().map(|_| Painter::default()).collect();
         let mut shown_badges: Vec<Option<Badge>> = vec![None; panes.len()];
+        let mut shown_motion: Vec<Option<Motion>> = vec![None; panes.len()];
         let mut last_frame: Option<f64> = None;
         let mut last_figures = f64::NEG_INFINITY;
+        let mut posted_height = 0.0;
         let mut lagging = false;
         // Real and simulated time over the recent frames, to tell whether
         // the run keeps up with the chosen speed: slow frames (clamped to
@@ -264,12 +460,33 @@ impl App {
             let gap = real.min(MAX_FRAME_GAP_MS);
             last_frame = Some(now_ms);
             let play = playback.get();
-            if play.playing && gap > 0.0 {
+            let budget = EVENTS_PER_FRAME / panes.len() as u64;
+            if let Some(target) = fast_forward.get() {
+                // To the link's start, a frame's budget of events at a
+                // time, whatever the real time: the picture catches up
+                // without a frame that stalls.
+                let reached = {
+                    let mut lead = panes[0].0.borrow_mut();
+                    lead.advance_to_within(target, budget);
+                    lead.now()
+                };
+                for (sim, _, _) in &panes[1..] {
+                    sim.borrow_mut().advance_to_within(reached, budget);
+                }
+                let all_there = panes.iter().all(|(sim, _, _)| sim.borrow().now() >= target);
+                if all_there {
+                    fast_forward.set(None);
+                }
+                (wanted_ms, got_ms, lagging) = (0.0, 0.0, false);
+            } else if play.playing && gap > 0.0 {
                 let mut lead = panes[0].0.borrow_mut();
                 let step = (gap * play.speed * MILLISECOND as f64).round() as u64;
                 let before = lead.now();
-                let target = before.saturating_add(step);
-                let budget = EVENTS_PER_FRAME / panes.len() as u64;
+                let mut target = before.saturating_add(step);
+                // A loop lands on its time exactly, the same every round.
+                if let Some(at) = loop_at.get() {
+                    target = target.min(at.max(before));
+                }
                 lead.advance_to_within(target, budget);
                 let reached = lead.now();
                 drop(lead);
@@ -287,32 +504,65 @@ impl App {
                     lagging = got_ms < 0.8 * wanted_ms;
                     (wanted_ms, got_ms) = (0.0, 0.0);
                 }
+                if loop_at.get().is_some_and(|at| reached >= at) {
+                    // Round again: the same scenario and seed from zero,
+                    // then on to the start.
+                    for (sim, log, _) in &panes {
+                        let scenario = sim.borrow().scenario().clone();
+                        if let Ok(fresh) = Sim::new(scenario) {
+                            *sim.borrow_mut() = fresh;
+                        }
+                        log.borrow_mut().clear();
+                    }
+                    let t = start.get();
+                    fast_forward.set((t > 0).then_some(t));
+                    looped.emit(());
+                }
             } else {
                 (wanted_ms, got_ms, lagging) = (0.0, 0.0, false);
             }
-            let placement = placement.borrow();
-            for (i, (sim, log, canvas)) in panes.iter().enumerate() {
-                let sim = sim.borrow();
-                let mut log = log.borrow_mut();
-                log.update(&sim);
-                if let Some(canvas) = canvas.cast::<HtmlCanvasElement>() {
-                    if let Some((ctx2d, w, h)) = prepare(&canvas) {
+            let motion = match &reduced_motion {
+                Some(query) if query.matches() => Motion::Reduced,
+                _ => Motion::Full,
+            };
+            let look = Look { theme: theme.get(), motion };
+            {
+                let placement = placement.borrow();
+                for (i, (sim, log, canvas)) in panes.iter().enumerate() {
+                    let sim = sim.borrow();
+                    let mut log = log.borrow_mut();
+                    log.update(&sim);
+                    let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else { continue };
+                    let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
+                    let fit = diagram::fit(&sim, w, h, look.theme.zoom());
+                    if let Some(ctx2d) = prepare(&canvas, fit.scale) {
                         let selection =
                             if i == 0 || panes.len() > 1 { selected.get() } else { None };
+                        let scene = Scene {
+                            sim: &sim,
+                            log: &log,
+                            placement: &placement,
+                            selected: selection,
+                        };
+                        let size = (fit.width, fit.height);
                         painters[i].paint(
-                            &ctx2d,
-                            &sim,
-                            &log,
-                            (w, h),
+                            &mut CanvasSurface(&ctx2d),
+                            &scene,
+                            size,
                             now_ms,
-                            &placement,
-                            selection,
+                            look,
+                            false,
                         );
                     }
                     let badge = painters[i].badge(policies::policy_edge(&sim));
                     if badge != shown_badges[i] {
                         shown_badges[i] = badge;
-                        describe_badge(&canvas, badge);
+                        describe_badge(&canvas, badge, fit.scale);
+                    }
+                    if shown_motion[i] != Some(motion) {
+                        shown_motion[i] = Some(motion);
+                        let name = if motion == Motion::Reduced { "reduced" } else { "full" };
+                        let _ = canvas.set_attribute("data-motion", name);
                     }
                 }
             }
@@ -329,7 +579,8 @@ impl App {
                     if (canvas.client_height() as f64 - want).abs() > 1.0 {
                         let _ = canvas.set_attribute("style", &format!("height:{want}px"));
                     }
-                    if let Some((ctx2d, w, h)) = prepare(&canvas) {
+                    if let Some(ctx2d) = prepare(&canvas, 1.0) {
+                        let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
                         let end = chart_end.get().unwrap_or_else(|| charts::live_end(&sim));
                         let variant = panes.get(1).map(|p| p.0.borrow());
                         charts::paint(
@@ -339,9 +590,17 @@ impl App {
                             &panes[0].1.borrow(),
                             variant.as_deref(),
                             end,
+                            look.theme.colours(),
                         );
                         let _ = canvas.set_attribute("aria-label", &charts::summary(&sim, end));
                         let _ = canvas.set_attribute("data-end", &end.to_string());
+                    }
+                }
+                if let Some(root) = &embed {
+                    let wanted = embed_height(root, &panes, look.theme.zoom());
+                    if let Some(height) = wanted.filter(|h| (h - posted_height).abs() >= 1.0) {
+                        posted_height = height;
+                        post_height(height);
                     }
                 }
                 figures.emit(all);
@@ -349,14 +608,89 @@ impl App {
         }));
     }
 
-    /// The layout of a pane's diagram as drawn now.
-    fn layout(&self, pane: usize) -> Option<(Layout, Rc<RefCell<Sim>>)> {
+    /// The layout of a pane's diagram as drawn now, and its scale (CSS
+    /// pixels of the canvas per unit of the layout).
+    fn layout(&self, pane: usize) -> Option<(Layout, f64, Rc<RefCell<Sim>>)> {
         let pane = self.panes.get(pane)?;
         let canvas = pane.canvas.cast::<HtmlCanvasElement>()?;
         let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
         let sim = pane.sim.borrow();
-        let layout = Layout::placed(&sim, w, h, &self.placement.borrow());
-        Some((layout, pane.sim.clone()))
+        let fit = diagram::fit(&sim, w, h, self.theme.get().zoom());
+        let layout = Layout::placed(&sim, fit.width, fit.height, &self.placement.borrow());
+        Some((layout, fit.scale, pane.sim.clone()))
+    }
+
+    /// The main pane's canvas, its CSS size, and the look it is drawn in.
+    fn main_canvas(&self) -> Option<(HtmlCanvasElement, f64, f64, Look)> {
+        let canvas = self.panes[0].canvas.cast::<HtmlCanvasElement>()?;
+        let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
+        let motion = match canvas.get_attribute("data-motion").as_deref() {
+            Some("reduced") => Motion::Reduced,
+            _ => Motion::Full,
+        };
+        (w > 0.0 && h > 0.0).then_some((canvas, w, h, Look { theme: self.theme.get(), motion }))
+    }
+
+    /// The main diagram as an SVG file, downloaded.
+    fn export_svg(&mut self) -> Result<(), String> {
+        let (_, w, h, look) = self.main_canvas().ok_or("the diagram is not on the page")?;
+        let sim = self.panes[0].sim.borrow();
+        let log = self.panes[0].log.borrow();
+        let placement = self.placement.borrow();
+        let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
+        let fit = diagram::fit(&sim, w, h, look.theme.zoom());
+        let seconds = sim.now() as f64 / SECOND as f64;
+        let title = format!("{} at t = {seconds:.1} s", self.title());
+        let text = diagram::svg(&scene, (w, h), fit, look, &title);
+        let blob = share::text_blob(&text, "image/svg+xml").ok_or("the SVG could not be made")?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
+        share::download(&url, &share::file_name(self.experiment.id, seconds, "svg"));
+        let export =
+            Export { kind: "svg", url, bytes: blob.size(), width: w as u32, height: h as u32 };
+        drop((sim, log, placement));
+        self.keep_export(export);
+        Ok(())
+    }
+
+    /// The main diagram drawn at twice its CSS size on an offscreen canvas,
+    /// encoded as PNG and downloaded (the page hears when it is done).
+    fn export_png(&mut self, ctx: &Context<Self>) -> Result<(), String> {
+        let (_, w, h, look) = self.main_canvas().ok_or("the diagram is not on the page")?;
+        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let canvas: HtmlCanvasElement = document
+            .create_element("canvas")
+            .ok()
+            .and_then(|c| c.dyn_into().ok())
+            .ok_or("no canvas for the export")?;
+        const RATIO: f64 = 2.0;
+        canvas.set_width((w * RATIO).round() as u32);
+        canvas.set_height((h * RATIO).round() as u32);
+        let sim = self.panes[0].sim.borrow();
+        let fit = diagram::fit(&sim, w, h, look.theme.zoom());
+        let ctx2d = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            .ok_or("no 2D context for the export")?;
+        let scale = RATIO * fit.scale;
+        ctx2d.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).map_err(|_| "no transform")?;
+        let log = self.panes[0].log.borrow();
+        let placement = self.placement.borrow();
+        let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
+        let size = (fit.width, fit.height);
+        Painter::default().paint(&mut CanvasSurface(&ctx2d), &scene, size, 0.0, look, true);
+        let seconds = sim.now() as f64 / SECOND as f64;
+        let name = share::file_name(self.experiment.id, seconds, "png");
+        share::save_png(&canvas, name, ctx.link().clone());
+        Ok(())
+    }
+
+    /// Keeps an export's object URL until the next one replaces it.
+    fn keep_export(&mut self, export: Export) {
+        if let Some(old) = self.last_export.replace(export) {
+            let _ = web_sys::Url::revoke_object_url(&old.url);
+        }
     }
 }
 
@@ -368,23 +702,27 @@ fn fallback_pane() -> Pane {
 
 impl Component for App {
     type Message = Msg;
-    type Properties = ();
+    type Properties = Props;
 
-    fn create(_ctx: &Context<Self>) -> Self {
-        let wanted = lab::preset_in_url();
-        let (experiment, notice) = match wanted.as_deref().map(Experiment::load) {
-            None => (Experiment::load(lab::DEFAULT_PRESET), None),
-            Some(Ok(e)) => (Ok(e), None),
-            Some(Err(why)) => (
-                Experiment::load(lab::DEFAULT_PRESET),
-                Some(format!("preset: {why}; opened {} instead", lab::DEFAULT_PRESET)),
-            ),
-        };
-        let experiment = experiment.unwrap_or_else(|_| Experiment {
-            id: "retry-chain",
+    fn create(ctx: &Context<Self>) -> Self {
+        let props = ctx.props();
+        let query = props.query.as_deref().unwrap_or("");
+        let fallback = || Experiment {
+            id: lab::DEFAULT_PRESET,
             scenario: Scenario::retry_chain(),
             variant: None,
-        });
+        };
+        // The default preset always opens (the tests make sure); the
+        // built-in chain stands in should it ever not.
+        let (view, ignored, experiment) = match View::read(query, Baseline::of_preset) {
+            Ok((view, ignored)) => {
+                let experiment = Experiment::load(view.preset).unwrap_or_else(|_| fallback());
+                (Some(view), ignored, experiment)
+            }
+            Err(_) => (None, Vec::new(), fallback()),
+        };
+        let baseline = Baseline::of(&experiment).unwrap_or_else(|e| panic!("{e}"));
+        let view = view.unwrap_or_else(|| View::new(&baseline, false));
         let mut app = App {
             experiment: experiment.clone(),
             panes: Vec::new(),
@@ -400,13 +738,30 @@ impl Component for App {
             load_max: LOAD_MAX,
             phase: None,
             notice: None,
+            baseline,
+            owns_page: props.owns_page,
+            theme: Rc::new(Cell::new(Theme::default())),
+            embed: false,
+            shown: Vec::new(),
+            start: Rc::new(Cell::new(0)),
+            loop_at: Rc::new(Cell::new(None)),
+            fast_forward: Rc::new(Cell::new(None)),
+            fast_forwarding: None,
+            address_notice: ignored,
+            address_timer: None,
+            shared: None,
+            share_from_now: false,
+            select_shared: false,
+            shared_field: NodeRef::default(),
+            last_export: None,
+            recording: None,
+            root: NodeRef::default(),
         };
-        // The comparison is on by default for an experiment that has one:
-        // the lesson is the difference.
-        app.open(experiment, true);
-        if notice.is_some() {
-            app.notice = notice;
-        }
+        app.open(experiment, view.compare);
+        app.apply_view(&view);
+        // A link that read cleanly is written back as the page would write
+        // it; one that did not loses what was left out.
+        app.schedule_address(ctx);
         app
     }
 
@@ -414,7 +769,9 @@ impl Component for App {
         let last = self.last_service();
         let applied: Result<(), String> = match msg {
             Msg::Figures(figures) => {
-                let mut changed = false;
+                let target = self.fast_forward.get().map(|t| t as f64 / SECOND as f64);
+                let mut changed = target != self.fast_forwarding;
+                self.fast_forwarding = target;
                 for (pane, f) in self.panes.iter_mut().zip(figures) {
                     changed |= pane.figures != f;
                     pane.figures = f;
@@ -423,18 +780,28 @@ impl Component for App {
             }
             Msg::Choose(id) => match Experiment::load(&id) {
                 Ok(experiment) => {
-                    self.open(experiment, true);
+                    let compare = experiment.variant.is_some() && !self.embed;
+                    self.open(experiment, compare);
+                    self.start.set(0);
+                    self.fast_forward.set(None);
                     self.start_animation(ctx);
-                    set_url_preset(&id);
                     Ok(())
                 }
                 Err(why) => Err(why),
             },
             Msg::Compare(on) => {
+                // The same settings, now with the comparison beside them (or
+                // without it), from the start.
+                let settings = Settings::read(&self.panes[0].sim.borrow());
                 let experiment = self.experiment.clone();
                 self.open(experiment, on);
+                let current = Settings::read(&self.panes[0].sim.borrow());
+                let applied = self.each(|sim| settings.apply(sim, &current));
+                self.restart(settings.seed);
+                self.start.set(0);
+                self.fast_forward.set(None);
                 self.start_animation(ctx);
-                Ok(())
+                applied
             }
             Msg::ErrorRate(v) => parse_in(&v, "error rate", 0.0, 100.0)
                 .and_then(|pct| self.each(|sim| sim.set_error_rate(last, pct / 100.0))),
@@ -500,30 +867,19 @@ impl Component for App {
                 Ok(())
             }
             Msg::Restart => {
-                // Keep the user's settings: rebuild from the live scenarios.
-                for pane in &mut self.panes {
-                    let scenario = pane.sim.borrow().scenario().clone();
-                    if let Ok(sim) = Sim::new(scenario) {
-                        *pane.sim.borrow_mut() = sim;
-                    }
-                    pane.log.borrow_mut().clear();
-                }
-                self.guess = None;
-                self.chart_end.set(None);
+                // Keep the user's settings: rebuild from the live scenarios,
+                // from zero (the address loses its start time).
+                let seed = self.panes[0].sim.borrow().scenario().seed;
+                self.restart(seed);
+                self.start.set(0);
+                self.fast_forward.set(None);
                 Ok(())
             }
             Msg::Seed(v) => match v.trim().parse::<u64>() {
                 Ok(seed) if seed <= i64::MAX as u64 => {
-                    for pane in &mut self.panes {
-                        let mut scenario = pane.sim.borrow().scenario().clone();
-                        scenario.seed = seed;
-                        if let Ok(sim) = Sim::new(scenario) {
-                            *pane.sim.borrow_mut() = sim;
-                        }
-                        pane.log.borrow_mut().clear();
-                    }
-                    self.guess = None;
-                    self.chart_end.set(None);
+                    self.restart(seed);
+                    self.start.set(0);
+                    self.fast_forward.set(None);
                     Ok(())
                 }
                 _ => Err(format!(
@@ -548,8 +904,8 @@ impl Component for App {
                 Ok(())
             }
             Msg::Down(pane, x, y) => {
-                let node = self.layout(pane).and_then(|(layout, sim)| {
-                    match layout.hit(&sim.borrow(), (x, y)) {
+                let node = self.layout(pane).and_then(|(layout, scale, sim)| {
+                    match layout.hit(&sim.borrow(), (x / scale, y / scale)) {
                         Some(Hit::Node(n)) => Some(n),
                         _ => None,
                     }
@@ -579,9 +935,10 @@ impl Component for App {
                 if drag.moved {
                     save_placement(self.experiment.id, &self.placement.borrow());
                 } else {
-                    let hit = self
-                        .layout(drag.pane)
-                        .and_then(|(layout, sim)| layout.hit(&sim.borrow(), drag.start));
+                    let hit = self.layout(drag.pane).and_then(|(layout, scale, sim)| {
+                        let (x, y) = drag.start;
+                        layout.hit(&sim.borrow(), (x / scale, y / scale))
+                    });
                     self.selected.set(hit);
                 }
                 Ok(())
@@ -615,8 +972,98 @@ impl Component for App {
                 }
                 return true;
             }
+            Msg::Looped => {
+                self.guess = None;
+                self.chart_end.set(None);
+                return true;
+            }
+            Msg::Theme(name) => match Theme::from_name(&name) {
+                Some(theme) => {
+                    self.theme.set(theme);
+                    Ok(())
+                }
+                None => Err(format!("theme: {name:?} is not one of the themes")),
+            },
+            Msg::DismissAddressNotice => {
+                self.address_notice.clear();
+                // The frame's content is shorter now: the loop tells the host.
+                Ok(())
+            }
+            Msg::WriteAddress => {
+                self.address_timer = None;
+                share::replace_address(&self.current_view().query(&self.baseline));
+                return false;
+            }
+            Msg::CopyLink | Msg::CopyEmbed => {
+                let embed = matches!(msg, Msg::CopyEmbed);
+                let mut view = self.shared_view();
+                if embed {
+                    // An embed shows the lesson's controls and the play
+                    // button, and the comparison only if it is on now.
+                    view.embed = true;
+                    if view.controls.is_empty() {
+                        let lesson = self.experiment.scenario.lesson.as_ref();
+                        view.controls = lesson
+                            .map(|l| l.controls.iter().map(|&c| Shown::Control(c)).collect())
+                            .unwrap_or_default();
+                        view.controls.push(Shown::Play);
+                    }
+                }
+                match share::page_url(&view.query(&self.baseline)) {
+                    Some(url) => {
+                        let (what, text) = if embed {
+                            ("embed code", share::embed_code(&url, &self.title()))
+                        } else {
+                            ("link", url)
+                        };
+                        self.shared = Some(Shared { what, text: text.clone(), copied: None });
+                        share::copy(text, ctx.link().clone());
+                        Ok(())
+                    }
+                    None => Err("the page's address cannot be read".into()),
+                }
+            }
+            Msg::Copied(done) => {
+                if let Some(shared) = self.shared.as_mut() {
+                    shared.copied = Some(done);
+                    self.select_shared = !done;
+                }
+                return true;
+            }
+            Msg::ShareFromNow(on) => {
+                self.share_from_now = on;
+                return true;
+            }
+            Msg::ExportSvg => self.export_svg(),
+            Msg::ExportPng => self.export_png(ctx),
+            Msg::RecordClip => {
+                if self.recording.is_some() {
+                    return false;
+                }
+                match self.main_canvas() {
+                    Some((canvas, ..)) => {
+                        let seconds = self.panes[0].sim.borrow().now() as f64 / SECOND as f64;
+                        let name = share::file_name(self.experiment.id, seconds, "webm");
+                        Recording::start(&canvas, name, ctx.link().clone())
+                            .map(|r| self.recording = Some(r))
+                    }
+                    None => Err("the diagram is not on the page".into()),
+                }
+            }
+            Msg::Exported(export) => {
+                if export.kind == "webm" {
+                    self.recording = None;
+                }
+                self.keep_export(export);
+                return true;
+            }
+            Msg::ExportFailed(why) => {
+                self.recording = None;
+                Err(why)
+            }
         };
         self.notice = applied.err();
+        self.schedule_address(ctx);
         for pane in &mut self.panes {
             pane.figures = Figures::read(&pane.sim.borrow(), &pane.log.borrow(), false);
         }
@@ -627,6 +1074,13 @@ impl Component for App {
         if first_render {
             self.start_animation(ctx);
         }
+        self.paint_theme();
+        if std::mem::take(&mut self.select_shared) {
+            if let Some(field) = self.shared_field.cast::<HtmlInputElement>() {
+                let _ = field.focus();
+                field.select();
+            }
+        }
     }
 
     fn destroy(&mut self, _ctx: &Context<Self>) {
@@ -634,6 +1088,9 @@ impl Component for App {
     }
 
     fn view(&self, ctx: &Context<Self>) -> Html {
+        if self.embed {
+            return self.view_embed(ctx);
+        }
         let link = ctx.link();
         let main = &self.panes[0];
         let f = &main.figures;
@@ -641,60 +1098,11 @@ impl Component for App {
         let scenario = sim.scenario();
         let lesson = self.experiment.scenario.lesson.as_ref();
         let wanted: Vec<Control> = lesson.map(|l| l.controls.clone()).unwrap_or_default();
-        let matters = |c: Control| wanted.contains(&c);
-        let control_class = |c: Control| {
-            if matters(c) {
-                classes!("control", "matters")
-            } else {
-                classes!("control")
-            }
-        };
         let last = scenario.services.len().saturating_sub(1);
         let last_name = scenario.services.get(last).map(|s| s.name.clone()).unwrap_or_default();
-        let playback = self.playback.get();
         let retries = f.tries.saturating_sub(1);
         let error_pct = (f.error_rate * 100.0).round();
-        let load = scenario.load.rate_per_sec;
-        let latency_ms = policies::last_service_time_ms(&sim);
-
-        let on_range = |make: fn(String) -> Msg| {
-            link.callback(move |e: InputEvent| {
-                make(e.target_unchecked_into::<HtmlInputElement>().value())
-            })
-        };
-        let on_change_input = |make: fn(String) -> Msg| {
-            link.callback(move |e: Event| {
-                make(e.target_unchecked_into::<HtmlInputElement>().value())
-            })
-        };
-        let on_select = |make: fn(String) -> Msg| {
-            link.callback(move |e: Event| {
-                make(e.target_unchecked_into::<HtmlSelectElement>().value())
-            })
-        };
-        let on_switch = |make: fn(bool) -> Msg| {
-            link.callback(move |e: Event| {
-                make(e.target_unchecked_into::<HtmlInputElement>().checked())
-            })
-        };
         let choices = policies::Choices::read(&sim);
-        let policy_edge = policies::edge_name(&sim, policies::policy_edge(&sim));
-        let breaker_text = match f.policies.breaker {
-            None => "off".to_string(),
-            Some(state) => match f.policies.breaker_refused {
-                0 => events::state_name(state).to_string(),
-                n => format!("{}, {n} refused", events::state_name(state)),
-            },
-        };
-        let budget_text = if f.policies.budget_tokens.is_empty() {
-            "off".to_string()
-        } else {
-            let tokens = f.policies.budget_tokens.iter().map(|t| format!("{t:.1}"));
-            let tokens = tokens.collect::<Vec<_>>().join(" · ");
-            format!("{tokens} of {} tokens", policies::BUDGET_MAX_TOKENS)
-        };
-        let breaker_knobs = policies::breaker_knobs(&sim);
-        let bulkhead = policies::bulkhead_size(&sim);
 
         let measured = f.services.get(last).and_then(|row| row.amplification);
         let tries_word = if f.tries == 1 { "try" } else { "tries" };
@@ -702,13 +1110,15 @@ impl Component for App {
         let power = (0..f.hops).map(|_| f.tries.to_string()).collect::<Vec<_>>().join(" × ");
         let menu = lab::menu();
         let has_variant = self.experiment.variant.is_some();
+        let theme = self.theme.get();
 
         html! {
-            <main class="app">
+            <main class="app" ref={self.root.clone()} data-theme={theme.name()}>
+                { self.view_address_notice(ctx) }
                 <header class="masthead">
                     <h1>{ "Brownout" }</h1>
                     <label for="experiment" class="menu-label">{ "Experiment" }</label>
-                    <select id="experiment" onchange={on_select(Msg::Choose)}>
+                    <select id="experiment" onchange={on_select(link, Msg::Choose)}>
                         { for menu.iter().map(|(id, title, lesson)| html! {
                             <option value={*id} selected={*id == self.experiment.id}>
                                 { if *lesson { title.clone() } else { format!("{title} (scenario)") } }
@@ -716,36 +1126,19 @@ impl Component for App {
                         }) }
                     </select>
                     <p class="subtitle">{ &scenario.name }</p>
+                    <label for="theme" class="menu-label theme-label">{ "Theme" }</label>
+                    <select id="theme" onchange={on_select(link, Msg::Theme)}>
+                        { for Theme::ALL.iter().map(|t| html! {
+                            <option value={t.name()} selected={*t == theme}>{ t.label() }</option>
+                        }) }
+                    </select>
                 </header>
 
                 { self.view_lesson(ctx) }
 
-                <section class={classes!("stage", self.compare.then_some("comparing"))} aria-label="Service diagram">
-                    <div class="panes">
-                        { for self.panes.iter().enumerate().map(|(i, pane)| {
-                            let label = format!("Requests flowing from the client through {} services{}",
-                                pane.sim.borrow().scenario().services.len(),
-                                pane.figures.policies.breaker.map(|s| format!(
-                                    "; the circuit breaker on {policy_edge} is {}", events::state_name(s))).unwrap_or_default());
-                            let down = link.callback(move |e: MouseEvent| Msg::Down(i, e.offset_x() as f64, e.offset_y() as f64));
-                            let moved = link.callback(|e: MouseEvent| Msg::Move(e.offset_x() as f64, e.offset_y() as f64));
-                            let up = link.callback(|_: MouseEvent| Msg::Up);
-                            html! {
-                                <figure class="pane" data-pane={i.to_string()}>
-                                    if self.panes.len() > 1 {
-                                        <figcaption class="pane-label">{ &pane.label }</figcaption>
-                                    }
-                                    <canvas id={if i == 0 { "diagram".to_string() } else { format!("diagram-{i}") }}
-                                        style={format!("height:{:.0}px", diagram::height_for(&pane.sim.borrow()))}
-                                        ref={pane.canvas.clone()} role="img" aria-label={label}
-                                        onmousedown={down} onmousemove={moved} onmouseup={up.clone()} onmouseleave={up} />
-                                </figure>
-                            }
-                        }) }
-                    </div>
-                    <p class="hint">{ "Click a service or an edge for its details; drag a service to move it." }</p>
-                    { self.view_legend() }
-                </section>
+                { self.view_stage(ctx, false) }
+
+                { self.view_share(ctx) }
 
                 if self.compare {
                     { self.view_comparison() }
@@ -799,137 +1192,16 @@ impl Component for App {
                     }
                     <fieldset class="workload">
                         <legend>{ "Load and services" }</legend>
-                    <div class={control_class(Control::ErrorRate)}>
-                        <label for="error-rate">{ format!("{last_name} error rate") }</label>
-                        <input type="range" id="error-rate" min="0" max="100" step="1"
-                            value={error_pct.to_string()} oninput={on_range(Msg::ErrorRate)}
-                            title="The share of tries the last service answers with an error" />
-                        <output for="error-rate">{ format!("{error_pct:.0} %") }</output>
-                    </div>
-                    <div class={control_class(Control::Latency)}>
-                        <label for="latency">{ format!("{last_name} service time") }</label>
-                        <input type="range" id="latency" min={policies::LATENCY_MIN_MS.to_string()}
-                            max={policies::LATENCY_MAX_MS.to_string()} step="1"
-                            value={format!("{:.0}", latency_ms.clamp(policies::LATENCY_MIN_MS, policies::LATENCY_MAX_MS))}
-                            oninput={on_range(Msg::Latency)}
-                            title="Mean time the last service works on one try, keeping its distribution's shape" />
-                        <output for="latency">{ format!("{latency_ms:.0} ms") }</output>
-                    </div>
-                    <div class={control_class(Control::Load)}>
-                        <label for="load">{ "Client load" }</label>
-                        <input type="range" id="load" min="1" max={self.load_max.to_string()} step="1"
-                            value={load.to_string()} oninput={on_range(Msg::Load)}
-                            title="Requests the client sends per second; replaces the scenario's schedule" />
-                        <output for="load">{ format!("{load:.0} req/s") }</output>
-                    </div>
-                    <div class={control_class(Control::Retries)}>
-                        <label for="retries">{ "Retries per hop" }</label>
-                        <input type="range" id="retries" min="0" max={RETRIES_MAX.to_string()} step="1"
-                            value={retries.to_string()} oninput={on_range(Msg::Retries)}
-                            title="Retries after the first try, on every hop" />
-                        <output for="retries">{ format!("{retries} {retries_word} = {} {tries_word}", f.tries) }</output>
-                    </div>
+                        { for [Control::ErrorRate, Control::Latency, Control::Load, Control::Retries]
+                            .into_iter().map(|c| self.view_control(ctx, c, false)) }
                     </fieldset>
-                    <div class="control playback">
-                        <button id="play" onclick={link.callback(|_| Msg::TogglePlay)}>
-                            { if playback.playing { "Pause" } else { "Play" } }
-                        </button>
-                        <button id="step" onclick={link.callback(|_| Msg::Step)} title="Pause and advance 0.1 simulated seconds">{ "Step" }</button>
-                        <button id="restart" onclick={link.callback(|_| Msg::Restart)}>{ "Restart" }</button>
-                        <label for="speed">{ "Speed" }</label>
-                        <select id="speed" onchange={on_select(Msg::Speed)}>
-                            { for SPEEDS.iter().map(|&s| html! {
-                                <option value={s.to_string()} selected={s == playback.speed}>{ format!("{s}×") }</option>
-                            }) }
-                        </select>
-                        <label for="seed">{ "Seed" }</label>
-                        <input type="number" id="seed" min="0" step="1" value={scenario.seed.to_string()}
-                            onchange={on_change_input(Msg::Seed)} title="Restart with this seed: the same seed replays the same run" />
-                        <span class="clock" id="clock">{ format!("t = {:.1} s", f.sim_seconds) }</span>
-                    </div>
+                    { self.view_playback(ctx, false) }
                     <fieldset class="policies">
                         <legend>{ "Policies" }</legend>
-                        <div class={control_class(Control::Timeout)}>
-                            <label for="timeout">{ "Timeout per try" }</label>
-                            <input type="range" id="timeout"
-                                min={policies::TIMEOUT_MIN_MS.to_string()} max={policies::TIMEOUT_MAX_MS.to_string()}
-                                step={policies::TIMEOUT_STEP_MS.to_string()}
-                                value={choices.timeout_ms.to_string()} aria-describedby="timeout-help"
-                                oninput={on_range(Msg::Timeout)} />
-                            <output for="timeout">{ format!("{:.0} ms", choices.timeout_ms) }</output>
-                            <small id="timeout-help">{ format!(
-                                "On {policy_edge}. A caller that gives up leaves the work running: orphaned below.") }</small>
-                        </div>
-                        <div class={classes!(control_class(Control::Breaker), "toggle")}>
-                            <input type="checkbox" role="switch" id="breaker" checked={choices.breaker}
-                                aria-describedby="breaker-help" onchange={on_switch(Msg::Breaker)} />
-                            <label for="breaker">{ "Circuit breaker" }</label>
-                            <output for="breaker" id="breaker-state"
-                                class={f.policies.breaker.map(|s| events::state_name(s).to_lowercase())}>
-                                { breaker_text }
-                            </output>
-                            <small id="breaker-help">{ format!(
-                                "On {policy_edge}. Switched on, it opens when {:.0} % of the last {} calls failed ({} at least); open {:.0} s, then {} trial calls.",
-                                policies::BREAKER_THRESHOLD, policies::BREAKER_WINDOW, policies::BREAKER_MINIMUM_CALLS,
-                                policies::BREAKER_OPEN_MS / 1000.0, policies::BREAKER_TRIALS) }</small>
-                        </div>
-                        if let Some((threshold, window)) = breaker_knobs {
-                            if let Some(threshold) = threshold {
-                                <div class={control_class(Control::Breaker)}>
-                                    <label for="breaker-threshold">{ "Breaker opens at" }</label>
-                                    <input type="range" id="breaker-threshold" min={policies::THRESHOLD_MIN.to_string()}
-                                        max={policies::THRESHOLD_MAX.to_string()} step="5" value={threshold.to_string()}
-                                        oninput={on_range(Msg::BreakerThreshold)}
-                                        title="Failure rate, in per cent of the window, at or above which the breaker opens" />
-                                    <output for="breaker-threshold">{ format!("{threshold:.0} % failed") }</output>
-                                </div>
-                            }
-                            <div class={control_class(Control::Breaker)}>
-                                <label for="breaker-window">{ if threshold.is_some() { "Breaker window" } else { "Failures in a row" } }</label>
-                                <input type="range" id="breaker-window" min={policies::WINDOW_MIN.to_string()}
-                                    max={policies::WINDOW_MAX.to_string()} step="1" value={window.to_string()}
-                                    oninput={on_range(Msg::BreakerWindow)}
-                                    title="The calls the breaker judges by, or the failures in a row that trip it" />
-                                <output for="breaker-window">{ if threshold.is_some() { format!("{window} calls") } else { format!("{window} failures") } }</output>
-                            </div>
-                        }
-                        <div class={classes!(control_class(Control::Budget), "toggle")}>
-                            <input type="checkbox" role="switch" id="retry-budget" checked={choices.budget}
-                                aria-describedby="budget-help" onchange={on_switch(Msg::Budget)} />
-                            <label for="retry-budget">{ "Retry budget" }</label>
-                            <output for="retry-budget" id="budget-state">{ budget_text }</output>
-                            <small id="budget-help">{ format!(
-                                "On every hop, client first. gRPC token bucket of {}: a failed try takes 1, a success adds {}; no retries at {} or fewer.",
-                                policies::BUDGET_MAX_TOKENS, policies::BUDGET_TOKEN_RATIO, policies::BUDGET_MAX_TOKENS / 2.0) }</small>
-                        </div>
-                        <div class={classes!(control_class(Control::Backoff), "select")}>
-                            <label for="jitter">{ "Backoff between retries" }</label>
-                            <select id="jitter" aria-describedby="jitter-help" onchange={on_select(Msg::Backoff)}>
-                                { for policies::BACKOFF_CHOICES.iter().map(|&(value, text, _)| html! {
-                                    <option value={value} selected={value == choices.backoff}>{ text }</option>
-                                }) }
-                            </select>
-                            <small id="jitter-help">{ format!(
-                                "On every hop. Exponential: {:.0} ms × 2ⁿ, capped at {:.0} s; jitter spreads retries apart.",
-                                policies::BACKOFF_BASE_MS, policies::BACKOFF_CAP_MS / 1000.0) }</small>
-                        </div>
-                        if let Some(size) = bulkhead {
-                            <div class={control_class(Control::Bulkhead)}>
-                                <label for="bulkhead">{ "Bulkhead size" }</label>
-                                <input type="range" id="bulkhead" min={policies::BULKHEAD_MIN.to_string()}
-                                    max={policies::BULKHEAD_MAX.to_string()} step="1" value={size.to_string()}
-                                    oninput={on_range(Msg::Bulkhead)}
-                                    title="Concurrent calls (or threads) each bulkheaded dependency may hold" />
-                                <output for="bulkhead">{ format!("{size} at once") }</output>
-                            </div>
-                        }
+                        { for [Control::Timeout, Control::Breaker, Control::Budget, Control::Backoff, Control::Bulkhead]
+                            .into_iter().map(|c| self.view_control(ctx, c, false)) }
                     </fieldset>
-                    if f.lagging {
-                        <p class="notice">{ "The simulation cannot keep up at this speed and load: it is running slower than chosen." }</p>
-                    }
-                    if let Some(notice) = &self.notice {
-                        <p class="notice" role="alert">{ notice }</p>
-                    }
+                    { self.view_notices(f.lagging) }
                 </section>
 
                 <section class="events" aria-labelledby="events-title">
@@ -998,7 +1270,7 @@ impl Component for App {
                 if has_variant {
                     <p class="footnote">
                         <label>
-                            <input type="checkbox" id="compare" checked={self.compare} onchange={on_switch(Msg::Compare)} />
+                            <input type="checkbox" id="compare" checked={self.compare} onchange={on_switch(link, Msg::Compare)} />
                             { " Run the comparison beside the experiment" }
                         </label>
                     </p>
@@ -1051,21 +1323,11 @@ fn save_placement(preset: &str, placement: &Placement) {
 /// One tenth of a simulated second: what the Step button advances.
 const STEP: u64 = 100 * MILLISECOND;
 
-/// Puts the chosen experiment into the address, so that a reload or a
-/// shared link opens it again.
-fn set_url_preset(id: &str) {
-    let Some(window) = web_sys::window() else { return };
-    let Ok(history) = window.history() else { return };
-    let Ok(url) = web_sys::Url::new(&window.location().href().unwrap_or_default()) else {
-        return;
-    };
-    url.search_params().set("preset", id);
-    let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url.href()));
-}
 /// Sizes the canvas's backing store to its CSS size times the device pixel
 /// ratio, so that it stays sharp on high-density screens and projectors,
-/// and returns a context that draws in CSS pixels.
-fn prepare(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64, f64)> {
+/// and returns a context that draws in units of `scale` CSS pixels (see
+/// [`diagram::fit`]).
+fn prepare(canvas: &HtmlCanvasElement, scale: f64) -> Option<CanvasRenderingContext2d> {
     let ratio = web_sys::window()?.device_pixel_ratio().max(1.0);
     let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
     if w <= 0.0 || h <= 0.0 {
@@ -1077,24 +1339,87 @@ fn prepare(canvas: &HtmlCanvasElement) -> Option<(CanvasRenderingContext2d, f64,
         canvas.set_height(ph);
     }
     let ctx = canvas.get_context("2d").ok()??.dyn_into::<CanvasRenderingContext2d>().ok()?;
-    ctx.set_transform(ratio, 0.0, 0.0, ratio, 0.0, 0.0).ok()?;
-    Some((ctx, w, h))
+    let s = ratio * scale;
+    ctx.set_transform(s, 0.0, 0.0, s, 0.0, 0.0).ok()?;
+    Some(ctx)
 }
 
 /// Writes what the badge shows onto the canvas element, as `data-badge`
-/// (the state) and `data-badge-box` (x, y, width, height in CSS pixels):
-/// the canvas's pixels are opaque to tests and tools, its attributes are
-/// not. Called only when the badge changes.
-fn describe_badge(canvas: &HtmlCanvasElement, badge: Option<Badge>) {
+/// (the state) and `data-badge-box` (x, y, width, height in CSS pixels of
+/// the canvas): the canvas's pixels are opaque to tests and tools, its
+/// attributes are not. Called only when the badge changes.
+fn describe_badge(canvas: &HtmlCanvasElement, badge: Option<Badge>, scale: f64) {
     match badge {
         Some(b) => {
             let _ = canvas.set_attribute("data-badge", events::state_name(b.state));
-            let rect = format!("{:.0} {:.0} {:.0} {:.0}", b.x, b.y, b.w, b.h);
+            let (x, y, w, h) = (b.x * scale, b.y * scale, b.w * scale, b.h * scale);
+            let rect = format!("{x:.0} {y:.0} {w:.0} {h:.0}");
             let _ = canvas.set_attribute("data-badge-box", &rect);
         }
         None => {
             let _ = canvas.remove_attribute("data-badge");
             let _ = canvas.remove_attribute("data-badge-box");
+        }
+    }
+}
+
+/// The height an embedded page would like, in CSS pixels: its notice and
+/// controls as laid out at the frame's width, and each diagram at its
+/// natural height for that width. It depends on the frame's width only,
+/// so a host that follows it settles at once.
+fn embed_height(root: &NodeRef, panes: &[PaneHandles], zoom: f64) -> Option<f64> {
+    let root = root.cast::<HtmlElement>()?;
+    let stage = root.query_selector(".stage").ok()??.dyn_into::<HtmlElement>().ok()?;
+    let others = (root.scroll_height() - stage.offset_height()).max(0) as f64;
+    let mut diagrams = 0.0;
+    for (sim, _, canvas) in panes {
+        let canvas = canvas.cast::<HtmlCanvasElement>()?;
+        let sim = sim.borrow();
+        let width = canvas.client_width() as f64;
+        let scale = zoom.min(width / diagram::min_width_for(&sim));
+        diagrams += (diagram::height_for(&sim) * scale).ceil();
+    }
+    Some(others + diagrams)
+}
+
+/// Tells the page that frames this one how tall it would like to be.
+fn post_height(height: f64) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(Some(parent)) = window.parent() else { return };
+    if wasm_bindgen::JsValue::from(parent.clone()) == wasm_bindgen::JsValue::from(window) {
+        return;
+    }
+    let message = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&message, &"type".into(), &"brownout-height".into());
+    let _ = js_sys::Reflect::set(&message, &"height".into(), &height.into());
+    let _ = parent.post_message(&message, "*");
+}
+
+impl App {
+    /// Sets the theme's colours as custom properties on the app's root
+    /// and, when the app owns the page, on the whole document, so that the
+    /// page behind the app matches. Through the CSS object model, which a
+    /// strict Content-Security-Policy allows.
+    fn paint_theme(&self) {
+        let theme = self.theme.get();
+        let mut targets: Vec<HtmlElement> = self.root.cast::<HtmlElement>().into_iter().collect();
+        let document = web_sys::window().and_then(|w| w.document());
+        if self.owns_page {
+            if let Some(html) = document.as_ref().and_then(|d| d.document_element()) {
+                let _ = html.set_attribute("data-theme", theme.name());
+                let _ = html.class_list().toggle_with_force("embedded", self.embed);
+                targets.extend(html.dyn_into::<HtmlElement>().ok());
+            }
+        }
+        for element in targets {
+            if element.get_attribute("data-painted").as_deref() == Some(theme.name()) {
+                continue;
+            }
+            let style = element.style();
+            for (name, value) in palette::css_properties(theme) {
+                let _ = style.set_property(&name, value);
+            }
+            let _ = element.set_attribute("data-painted", theme.name());
         }
     }
 }

@@ -8,5 +8,8 @@ fn main() {
     {
         loading.remove();
     }
-    yew::Renderer::<brownout_web::App>::new().render();
+    // The view comes from the address: `?preset=…&retries=3&embed=1`.
+    let query = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let props = brownout_web::Props { query: Some(query.into()), owns_page: true };
+    yew::Renderer::<brownout_web::App>::with_props(props).render();
 }

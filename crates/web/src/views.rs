@@ -5,12 +5,156 @@ use brownout_sim::policy::breaker::BreakerConfig;
 use brownout_sim::{time, ServiceTime, Sim};
 use yew::prelude::*;
 
-use crate::diagram::Hit;
+use crate::address::Shown;
+use crate::diagram::{self, Hit};
 use crate::events::{self, Mark};
 use crate::figures::{times, KeyFigures};
-use crate::{charts, lab, palette, App, Msg};
+use crate::{charts, lab, palette, policies, share, App, Msg};
 
 impl App {
+    /// The diagrams, one per pane; on the full page with a hint and the
+    /// legend. An embedded page's diagrams fill its frame (the stylesheet
+    /// sizes them); the full page's are as tall as their graph needs.
+    pub(crate) fn view_stage(&self, ctx: &Context<Self>, embed: bool) -> Html {
+        let link = ctx.link();
+        let zoom = self.theme.get().zoom();
+        html! {
+            <section class={classes!("stage", self.compare.then_some("comparing"))} aria-label="Service diagram">
+                <div class="panes">
+                    { for self.panes.iter().enumerate().map(|(i, pane)| {
+                        let sim = pane.sim.borrow();
+                        let policy_edge = policies::edge_name(&sim, policies::policy_edge(&sim));
+                        let label = format!("Requests flowing from the client through {} services{}",
+                            sim.scenario().services.len(),
+                            pane.figures.policies.breaker.map(|s| format!(
+                                "; the circuit breaker on {policy_edge} is {}", events::state_name(s))).unwrap_or_default());
+                        let height = (!embed).then(|| format!("height:{:.0}px", diagram::height_for(&sim) * zoom));
+                        let down = link.callback(move |e: MouseEvent| Msg::Down(i, e.offset_x() as f64, e.offset_y() as f64));
+                        let moved = link.callback(|e: MouseEvent| Msg::Move(e.offset_x() as f64, e.offset_y() as f64));
+                        let up = link.callback(|_: MouseEvent| Msg::Up);
+                        html! {
+                            <figure class="pane" data-pane={i.to_string()}>
+                                if self.panes.len() > 1 {
+                                    <figcaption class="pane-label">{ &pane.label }</figcaption>
+                                }
+                                <canvas id={if i == 0 { "diagram".to_string() } else { format!("diagram-{i}") }}
+                                    style={height}
+                                    ref={pane.canvas.clone()} role="img" aria-label={label}
+                                    onmousedown={down} onmousemove={moved} onmouseup={up.clone()} onmouseleave={up} />
+                            </figure>
+                        }
+                    }) }
+                </div>
+                if !embed {
+                    <p class="hint">{ "Click a service or an edge for its details; drag a service to move it." }</p>
+                    { self.view_legend() }
+                }
+            </section>
+        }
+    }
+
+    /// The page as a frame for a slide: the diagram, the controls the link
+    /// names, the clock; nothing else.
+    pub(crate) fn view_embed(&self, ctx: &Context<Self>) -> Html {
+        let lagging = self.panes[0].figures.lagging;
+        html! {
+            <main class="app embed" ref={self.root.clone()} data-theme={self.theme.get().name()}>
+                { self.view_address_notice(ctx) }
+                { self.view_stage(ctx, true) }
+                <section class="controls embed-controls" aria-label="Controls">
+                    { for self.shown.iter().map(|&shown| match shown {
+                        Shown::Play => self.view_playback(ctx, true),
+                        Shown::Control(c) => self.view_control(ctx, c, true),
+                    }) }
+                    <div class="embed-clock">{ self.view_clock() }</div>
+                </section>
+                { self.view_notices(lagging) }
+            </main>
+        }
+    }
+
+    /// The page's notices: the run cannot keep up, an input was refused.
+    pub(crate) fn view_notices(&self, lagging: bool) -> Html {
+        html! {
+            <>
+            if lagging {
+                <p class="notice">{ "The simulation cannot keep up at this speed and load: it is running slower than chosen." }</p>
+            }
+            if let Some(notice) = &self.notice {
+                <p class="notice" role="alert">{ notice }</p>
+            }
+            </>
+        }
+    }
+
+    /// What the address asked for that the page left out, one line each.
+    /// Only text: the address's values never become markup.
+    pub(crate) fn view_address_notice(&self, ctx: &Context<Self>) -> Html {
+        if self.address_notice.is_empty() {
+            return html! {};
+        }
+        let close = ctx.link().callback(|_| Msg::DismissAddressNotice);
+        html! {
+            <div id="url-notice" class="notice url-notice" role="status">
+                <p>{ "Some of the address was not used; the experiment's own values stand in:" }</p>
+                <ul>
+                    { for self.address_notice.iter().map(|i| html! {
+                        <li data-parameter={i.name.clone()}>{ i.to_string() }</li>
+                    }) }
+                </ul>
+                <button class="close" onclick={close} aria-label="Hide this notice">{ "×" }</button>
+            </div>
+        }
+    }
+
+    /// Links to this view, its embed code, and the diagram as files.
+    pub(crate) fn view_share(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let now = crate::controls::on_switch(link, Msg::ShareFromNow);
+        let export = self.last_export.as_ref();
+        let recording = self.recording.is_some();
+        html! {
+            <section class="share" aria-labelledby="share-title">
+                <h2 id="share-title">{ "Share and export" }</h2>
+                <div class="share-buttons">
+                    <button id="copy-link" onclick={link.callback(|_| Msg::CopyLink)}
+                        title="A link to this experiment with every control as it is now">{ "Copy link" }</button>
+                    <button id="copy-embed" onclick={link.callback(|_| Msg::CopyEmbed)}
+                        title="An iframe for a slide: the diagram and the lesson's controls only">{ "Copy embed code" }</button>
+                    <label class="share-now">
+                        <input type="checkbox" id="share-now" checked={self.share_from_now} onchange={now} />
+                        { " start at the current time" }
+                    </label>
+                    <button id="export-svg" onclick={link.callback(|_| Msg::ExportSvg)}>{ "Download SVG" }</button>
+                    <button id="export-png" onclick={link.callback(|_| Msg::ExportPng)}
+                        title="The diagram at twice its size on the page">{ "Download PNG" }</button>
+                    <button id="record-clip" onclick={link.callback(|_| Msg::RecordClip)} disabled={recording}
+                        title={format!("A WebM video of the diagram, {} s", share::CLIP_MS / 1000)}>
+                        { if recording { "Recording…".to_string() } else { format!("Record clip ({} s)", share::CLIP_MS / 1000) } }
+                    </button>
+                </div>
+                if let Some(shared) = &self.shared {
+                    <div class="share-field">
+                        <label for="share-text">{ if shared.what == "link" { "Link" } else { "Embed code" } }</label>
+                        <input type="text" id="share-text" readonly=true value={shared.text.clone()}
+                            ref={self.shared_field.clone()} data-what={shared.what} />
+                        <p id="share-status" role="status">{ match shared.copied {
+                            None => format!("Copying the {}…", shared.what),
+                            Some(true) => format!("The {} is on the clipboard.", shared.what),
+                            Some(false) => format!("The browser did not let the page copy: the {} is selected above, copy it with Ctrl+C (⌘C on a Mac).", shared.what),
+                        } }</p>
+                    </div>
+                }
+                <span id="last-export" hidden=true
+                    data-kind={export.map(|e| e.kind)}
+                    data-url={export.map(|e| e.url.clone())}
+                    data-bytes={export.map(|e| e.bytes.to_string())}
+                    data-last-export-width={export.map(|e| e.width.to_string())}
+                    data-last-export-height={export.map(|e| e.height.to_string())}></span>
+            </section>
+        }
+    }
+
     /// Title, summary, prompts and the question of the experiment.
     pub(crate) fn view_lesson(&self, ctx: &Context<Self>) -> Html {
         let Some(lesson) = self.experiment.scenario.lesson.as_ref() else {

@@ -254,3 +254,71 @@ impl Lab {
         path
     }
 }
+
+/// Opens headless Chromium like [`browser`], with `extra` command-line
+/// switches (such as `--force-prefers-reduced-motion`), saving downloads
+/// into `downloads` without asking.
+pub async fn browser_with(
+    driver: &Driver,
+    (width, height): (u32, u32),
+    extra: &[&str],
+    downloads: &Path,
+) -> Client {
+    let profile =
+        std::env::temp_dir().join(format!("brownout-e2e-{}-{}", std::process::id(), free_port()));
+    let chrome = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    std::fs::create_dir_all(downloads).expect("the downloads folder");
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.push(format!("--window-size={width},{height}"));
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chrome,
+            "args": args,
+            "prefs": {
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+            }
+        }
+    });
+    let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&driver.url).await {
+            Ok(client) => return client,
+            Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// Runs a script in the page and returns what it returns (a promise is
+/// awaited), panicking with the script on error.
+pub async fn evaluate(client: &Client, script: &str) -> serde_json::Value {
+    client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+/// Waits until a script returns `true`, panicking after `within` with
+/// `what`.
+pub async fn wait_until(client: &Client, script: &str, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    while evaluate(client, script).await != serde_json::Value::Bool(true) {
+        assert!(Instant::now() < deadline, "{what} did not happen within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,155 @@
+//! The values of the page's controls, as one record: read back from a
+//! running simulation, compared with an experiment's own, and applied to a
+//! fresh one. This is what a shared link carries (see `address.rs`).
+//!
+//! Values are in the units the controls show: per cent, milliseconds,
+//! requests per second. Reading rounds them to hundredths, so that a value
+//! set from a slider reads back as the slider's number and not as the
+//! nearest binary fraction of it.
+
+use brownout_sim::{ParamError, Scenario, Sim};
+
+use crate::policies;
+
+/// Every control value of the page for one run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub seed: u64,
+    /// Error rate of the last service, per cent.
+    pub error_pct: f64,
+    /// Mean service time of the last service, milliseconds.
+    pub latency_ms: f64,
+    /// Client load, requests per second.
+    pub load: f64,
+    /// Retries per hop: the most any hop makes (the slider sets them all).
+    pub retries: u32,
+    /// Per-try timeout of the policy edge, milliseconds.
+    pub timeout_ms: f64,
+    pub breaker: bool,
+    /// The breaker's failure-rate threshold, per cent: only for a breaker
+    /// that is on and judges a failure rate.
+    pub threshold: Option<f64>,
+    /// The breaker's window (calls, or failures in a row), when it is on.
+    pub window: Option<u32>,
+    pub budget: bool,
+    /// The backoff select's value (`policies::BACKOFF_CHOICES`).
+    pub jitter: &'static str,
+    /// The bulkhead size, for an experiment that has bulkheads.
+    pub bulkhead: Option<u32>,
+}
+
+/// The top of the load slider for an experiment, in requests per second:
+/// the page's usual bound, or twice the experiment's own rate if that is
+/// more.
+pub fn load_max(scenario: &Scenario) -> f64 {
+    crate::LOAD_MAX.max(scenario.load.rate_per_sec * 2.0).ceil()
+}
+
+fn hundredths(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+impl Settings {
+    /// The values the controls show for a simulation.
+    pub fn read(sim: &Sim) -> Settings {
+        let scenario = sim.scenario();
+        let last = scenario.services.len().saturating_sub(1);
+        let choices = policies::Choices::read(sim);
+        let knobs = policies::breaker_knobs(sim);
+        Settings {
+            seed: scenario.seed,
+            error_pct: hundredths(
+                scenario.services.get(last).map_or(0.0, |s| s.error_rate) * 100.0,
+            ),
+            latency_ms: hundredths(policies::last_service_time_ms(sim)),
+            load: hundredths(scenario.load.rate_per_sec),
+            retries: sim.edges().iter().map(|e| e.retries).max().unwrap_or(0),
+            timeout_ms: hundredths(choices.timeout_ms),
+            breaker: choices.breaker,
+            threshold: knobs.and_then(|k| k.0).map(hundredths),
+            window: knobs.map(|k| k.1),
+            budget: choices.budget,
+            jitter: choices.backoff,
+            bulkhead: policies::bulkhead_size(sim),
+        }
+    }
+
+    /// Changes a simulation whose controls read `from` so that they read
+    /// `self`, one control at a time as a user would, touching only those
+    /// that differ (setting the load, say, replaces the scenario's schedule
+    /// of rates, which must stay when the load is left alone). The seed is
+    /// not applied here: a new seed is a new run (see `App::restart`).
+    pub fn apply(&self, sim: &mut Sim, from: &Settings) -> Result<(), ParamError> {
+        let last = sim.scenario().services.len().saturating_sub(1);
+        if self.error_pct != from.error_pct {
+            sim.set_error_rate(last, self.error_pct / 100.0)?;
+        }
+        if self.latency_ms != from.latency_ms {
+            sim.set_mean_service_time(last, self.latency_ms)?;
+        }
+        if self.load != from.load {
+            sim.set_load(self.load)?;
+        }
+        if self.retries != from.retries {
+            sim.set_retries(self.retries)?;
+        }
+        if self.timeout_ms != from.timeout_ms {
+            policies::set_timeout(sim, self.timeout_ms)?;
+        }
+        if self.breaker != from.breaker {
+            policies::set_breaker(sim, self.breaker)?;
+        }
+        // The knobs as the breaker now on has them: its own, or the page's.
+        let knobs = policies::breaker_knobs(sim);
+        if let (Some(t), Some((Some(now), _))) = (self.threshold, knobs) {
+            if t != hundredths(now) {
+                policies::set_breaker_threshold(sim, t)?;
+            }
+        }
+        if let (Some(w), Some((_, now))) = (self.window, knobs) {
+            if w != now {
+                policies::set_breaker_window(sim, w)?;
+            }
+        }
+        if self.budget != from.budget {
+            policies::set_budget(sim, self.budget)?;
+        }
+        if self.jitter != from.jitter {
+            policies::set_backoff(sim, self.jitter)?;
+        }
+        if let (Some(size), true) = (self.bulkhead, self.bulkhead != from.bulkhead) {
+            policies::set_bulkhead_size(sim, size)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use brownout_sim::Scenario;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn applied_settings_read_back_as_set() {
+        let mut sim = Sim::new(Scenario::retry_chain()).unwrap();
+        let before = Settings::read(&sim);
+        assert_eq!((before.retries, before.breaker, before.jitter), (2, false, "off"));
+        let wanted = Settings {
+            error_pct: 29.0,
+            latency_ms: 37.0,
+            load: 55.0,
+            retries: 3,
+            timeout_ms: 450.0,
+            breaker: true,
+            threshold: Some(35.0),
+            window: Some(12),
+            budget: true,
+            jitter: "full",
+            ..before.clone()
+        };
+        wanted.apply(&mut sim, &before).unwrap();
+        assert_eq!(Settings::read(&sim), wanted);
+    }
+}
