@@ -1,5 +1,6 @@
-//! The page's log of policy decisions worth a line: breaker transitions and
-//! exhausted retry budgets.
+//! The page's log of decisions worth a line: breaker transitions,
+//! exhausted retry budgets, and the chaos experiment's faults starting,
+//! ending or being aborted by its steady-state hypothesis.
 //!
 //! The core keeps its most recent policy events (thousands, most of them
 //! timeouts and retries). The page reads only the events that arrived since
@@ -50,13 +51,24 @@ pub enum What {
         refused: u32,
         until: Micros,
     },
+    /// A chaos fault (its index in the scenario) began or ended.
+    Fault {
+        fault: usize,
+        started: bool,
+    },
+    /// The steady-state hypothesis failed at this success share (0 to 1)
+    /// and the experiment ended every fault.
+    Aborted {
+        success_rate: f64,
+    },
 }
 
 /// One line of the log.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Line {
     pub at: Micros,
-    pub edge: usize,
+    /// The edge it happened on; `None` for the chaos experiment's lines.
+    pub edge: Option<usize>,
     pub what: What,
 }
 
@@ -121,15 +133,30 @@ impl EventLog {
                 PolicyEventKind::FaultStarted { fault } => {
                     self.active_faults.push(fault);
                     self.mark(event.at_us, Mark::Fault { fault, started: true });
+                    self.push(Line {
+                        at: event.at_us,
+                        edge: None,
+                        what: What::Fault { fault, started: true },
+                    });
                 }
                 PolicyEventKind::FaultEnded { fault } => {
                     if let Some(i) = self.active_faults.iter().position(|&f| f == fault) {
                         self.active_faults.swap_remove(i);
                     }
                     self.mark(event.at_us, Mark::Fault { fault, started: false });
+                    self.push(Line {
+                        at: event.at_us,
+                        edge: None,
+                        what: What::Fault { fault, started: false },
+                    });
                 }
                 PolicyEventKind::ExperimentAborted { success_rate } => {
                     self.mark(event.at_us, Mark::Aborted { success_rate });
+                    self.push(Line {
+                        at: event.at_us,
+                        edge: None,
+                        what: What::Aborted { success_rate },
+                    });
                 }
                 _ => {}
             }
@@ -150,7 +177,7 @@ impl EventLog {
                     self.mark(event.at_us, Mark::Breaker { edge, from, to, failure_rate });
                     self.push(Line {
                         at: event.at_us,
-                        edge,
+                        edge: Some(edge),
                         what: What::Breaker { from, to, failure_rate },
                     });
                 }
@@ -171,7 +198,9 @@ impl EventLog {
     /// line.
     fn budget_refusal(&mut self, edge: usize, at: Micros) {
         let run = self.lines.iter_mut().rev().find_map(|line| match &mut line.what {
-            What::BudgetExhausted { refused, until } if line.edge == edge => Some((refused, until)),
+            What::BudgetExhausted { refused, until } if line.edge == Some(edge) => {
+                Some((refused, until))
+            }
             _ => None,
         });
         if let Some((refused, until)) = run {
@@ -181,7 +210,11 @@ impl EventLog {
                 return;
             }
         }
-        self.push(Line { at, edge, what: What::BudgetExhausted { refused: 1, until: at } });
+        self.push(Line {
+            at,
+            edge: Some(edge),
+            what: What::BudgetExhausted { refused: 1, until: at },
+        });
     }
 
     fn mark(&mut self, at: Micros, mark: Mark) {
@@ -321,8 +354,8 @@ mod tests {
         let runs: Vec<(usize, u32)> = log
             .lines()
             .filter_map(|l| match l.what {
-                What::BudgetExhausted { refused, .. } => Some((l.edge, refused)),
-                What::Breaker { .. } => None,
+                What::BudgetExhausted { refused, .. } => Some((l.edge.unwrap(), refused)),
+                _ => None,
             })
             .collect();
         // At 100 % errors the buckets never refill: one unbroken run per

@@ -183,8 +183,43 @@ impl PolicyFigures {
 impl EventLine {
     fn of(sim: &Sim, line: &events::Line) -> EventLine {
         let at = time::to_secs(line.at);
-        let edge = policies::edge_name(sim, line.edge);
+        let edge = line.edge.map(|e| policies::edge_name(sim, e)).unwrap_or_default();
+        let faults = &sim.scenario().chaos.faults;
         match line.what {
+            What::Fault { fault, started } => {
+                let spec = faults.get(fault);
+                let target =
+                    spec.map_or_else(String::new, |f| match (&f.service, &f.from, &f.to) {
+                        (Some(service), _, _) => service.clone(),
+                        (None, Some(from), Some(to)) => format!("{from} → {to}"),
+                        _ => String::new(),
+                    });
+                let kind = spec.map_or("fault", |f| f.kind.name());
+                EventLine {
+                    when: format!("{at:.1} s"),
+                    edge: target,
+                    what: format!("chaos: {kind} {}", if started { "starts" } else { "ends" }),
+                    cause: String::new(),
+                    class: "chaos",
+                }
+            }
+            What::Aborted { success_rate } => {
+                let wanted = sim.scenario().chaos.hypothesis.as_ref().map(|h| h.min_success_rate);
+                EventLine {
+                    when: format!("{at:.1} s"),
+                    edge: "experiment".into(),
+                    what: "aborted: steady state lost".into(),
+                    cause: match wanted {
+                        Some(w) => format!(
+                            "success {} below the hypothesis's {}; every fault ended",
+                            percent(success_rate),
+                            percent(w)
+                        ),
+                        None => format!("success {}; every fault ended", percent(success_rate)),
+                    },
+                    class: "aborted",
+                }
+            }
             What::Breaker { from, to, failure_rate } => EventLine {
                 when: format!("{at:.1} s"),
                 edge,
