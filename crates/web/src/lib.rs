@@ -409,9 +409,11 @@ impl App {
         view
     }
 
-    /// Rewrites the address a moment after the last change.
+    /// Rewrites the address a moment after the last change. An embedded
+    /// page leaves its address as the host page wrote it: nobody sees it,
+    /// and the host may be reading it.
     fn schedule_address(&mut self, ctx: &Context<Self>) {
-        if !self.owns_page {
+        if !self.owns_page || self.embed {
             return;
         }
         let link = ctx.link().clone();
@@ -632,6 +634,8 @@ impl App {
     }
 
     /// The main diagram as an SVG file, downloaded.
+    // TODO: the exports show the experiment's pane only; with a comparison
+    // on, the variant's diagram could be stacked under it in the same file.
     fn export_svg(&mut self) -> Result<(), String> {
         let (_, w, h, look) = self.main_canvas().ok_or("the diagram is not on the page")?;
         let sim = self.panes[0].sim.borrow();
@@ -1205,7 +1209,7 @@ impl Component for App {
                 </section>
 
                 <section class="events" aria-labelledby="events-title">
-                    <h2 id="events-title">{ "Breaker, retry-budget and chaos events" }</h2>
+                    <h2 id="events-title">{ "Breaker and retry-budget events" }</h2>
                     if f.events.is_empty() {
                         <p class="events-empty">{ "None yet. Turn on the breaker or the retry budget and raise the error rate." }</p>
                     } else {

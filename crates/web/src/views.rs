@@ -335,6 +335,7 @@ impl App {
                 <label for="scrub">{ "Charts end at" }</label>
                 <input type="range" id="scrub" min={earliest.to_string()} max={live.to_string()} step="1"
                     value={end.to_string()} disabled={live <= earliest} {oninput}
+                    aria-valuetext={format!("charts end at {end} s")}
                     title="Scroll the charts back over the last ten simulated minutes" />
                 <output for="scrub">{ if self.chart_end.get().is_some() { format!("{end} s") } else { format!("{end} s (live)") } }</output>
                 if self.chart_end.get().is_some() {

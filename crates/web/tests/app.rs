@@ -205,3 +205,42 @@ fn the_simulation_runs_identically_on_wasm() {
     sim.advance_to(30 * SECOND);
     assert_eq!(sim.metrics().totals().digest(), RETRY_CHAIN_DIGEST_30S);
 }
+
+/// The app opened on an address with mistakes in it: a notice names each
+/// parameter left out, as text (markup in the address stays text), and
+/// the rest of the address applies.
+#[wasm_bindgen_test]
+async fn a_bad_address_is_named_as_text_and_the_rest_applies() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let query = "?retries=9&error=100&load=%3Cb%20id%3Dinjected%3Ebold%3C%2Fb%3E&nonsense=1";
+    let props = brownout_web::Props { query: Some(query.into()), owns_page: false };
+    let app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+    TimeoutFuture::new(300).await;
+
+    let notice = find(&root, "#url-notice");
+    assert_eq!(notice.get_attribute("role").as_deref(), Some("status"));
+    let items: Vec<String> = (0..3)
+        .map(|i| {
+            let item = root.query_selector_all("#url-notice li").unwrap().item(i).unwrap();
+            item.text_content().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "nonsense=1: unknown parameter, ignored",
+            "load=<b id=injected>bold</b>: not a number, using 10",
+            "retries=9: out of range 0 to 5, using 2",
+        ]
+    );
+    assert!(document.get_element_by_id("injected").is_none(), "no markup from the address");
+    assert_eq!(text(&root, "#error-rate + output"), "100 %", "error=100 applies");
+    assert_eq!(text(&root, "#retries + output"), "2 retries = 3 tries");
+    // Dismissed, it goes.
+    find(&root, "#url-notice .close").dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    TimeoutFuture::new(50).await;
+    assert!(root.query_selector("#url-notice").unwrap().is_none());
+    app.destroy();
+}

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use brownout_e2e::{
-    browser_with, bundle, chromedriver, evaluate, root, screenshot, serve, set_control, sim_seconds,
-    wait_for, wait_until, Driver,
+    browser_with, bundle, chromedriver, evaluate, root, screenshot, serve, set_control,
+    sim_seconds, wait_for, wait_until, Driver,
 };
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -27,7 +27,8 @@ async fn open(size: (u32, u32), query: &str, extra: &[&str]) -> (Client, Driver,
 /// `width`×`height`, as an iframe of that size would be: the window's own
 /// frame takes room of its own.
 async fn viewport(client: &Client, width: u32, height: u32) {
-    let frame = evaluate(client, "return [outerWidth - innerWidth, outerHeight - innerHeight];").await;
+    let frame =
+        evaluate(client, "return [outerWidth - innerWidth, outerHeight - innerHeight];").await;
     let (dw, dh) = (frame[0].as_u64().unwrap() as u32, frame[1].as_u64().unwrap() as u32);
     client.set_window_size(width + dw, height + dh).await.expect("resize the window");
     let inner = evaluate(client, "return [innerWidth, innerHeight];").await;
@@ -45,7 +46,13 @@ async fn checked(client: &Client, id: &str) -> bool {
 }
 
 async fn click(client: &Client, css: &str) {
-    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
 }
 
 /// Every control set by hand, the link copied, the link opened in a fresh
@@ -75,7 +82,8 @@ async fn a_shared_link_opens_with_the_same_control_values() {
     click(&client, "#copy-link").await;
     wait_for(&client, "#share-text").await;
     let link = value(&client, "share-text").await;
-    for part in ["preset=retry-chain", "retries=3", "error=40", "breaker=1", "threshold=30", "seed=7"]
+    for part in
+        ["preset=retry-chain", "retries=3", "error=40", "breaker=1", "threshold=30", "seed=7"]
     {
         assert!(link.contains(part), "{part} in {link}");
     }
@@ -102,7 +110,8 @@ async fn a_shared_link_opens_with_the_same_control_values() {
     assert_eq!(value(&fresh, "speed").await, "5");
     assert_eq!(value(&fresh, "seed").await, "7");
     assert!(fresh.find(Locator::Css("#url-notice")).await.is_err(), "nothing was left out");
-    let retries = fresh.find(Locator::Css("#retries + output")).await.unwrap().text().await.unwrap();
+    let retries =
+        fresh.find(Locator::Css("#retries + output")).await.unwrap().text().await.unwrap();
     assert_eq!(retries, "3 retries = 4 tries");
     fresh.close().await.unwrap();
 }
@@ -122,9 +131,26 @@ async fn an_embed_at_640_by_360_shows_only_its_controls_and_fits() {
         assert_eq!(evaluate(&client, &shown).await, Value::Bool(true), "{present} is shown");
     }
     for absent in [
-        "#load", "#latency", "#timeout", "#breaker", "#retry-budget", "#jitter", "#seed", "#speed",
-        "#step", "#restart", ".masthead", "#experiment", "#lesson", "#charts", "table.figures",
-        "#comparison", ".legend", "#copy-link", "#export-png", "#diagram-1",
+        "#load",
+        "#latency",
+        "#timeout",
+        "#breaker",
+        "#retry-budget",
+        "#jitter",
+        "#seed",
+        "#speed",
+        "#step",
+        "#restart",
+        ".masthead",
+        "#experiment",
+        "#lesson",
+        "#charts",
+        "table.figures",
+        "#comparison",
+        ".legend",
+        "#copy-link",
+        "#export-png",
+        "#diagram-1",
     ] {
         assert!(client.find(Locator::Css(absent)).await.is_err(), "{absent} is not on the page");
     }
@@ -176,10 +202,7 @@ async fn the_png_export_is_twice_the_diagrams_size() {
     let mut file = None;
     for _ in 0..50 {
         file = std::fs::read_dir(&downloads).ok().and_then(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| p.extension().is_some_and(|x| x == "png"))
+            entries.flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "png"))
         });
         if file.is_some() {
             break;
@@ -267,7 +290,8 @@ async fn record_clip_makes_a_webm_video() {
 /// only, and the page runs with the defaults.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_address_is_named_and_the_page_still_runs() {
-    let query = "?retries=9&bogus=1&error=abc&theme=neon&latency=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E";
+    let query =
+        "?retries=9&bogus=1&error=abc&theme=neon&latency=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E";
     let (client, _driver, _) = open((1280, 1000), query, &[]).await;
     wait_for(&client, "#url-notice").await;
     let notice = client.find(Locator::Css("#url-notice")).await.unwrap();
@@ -377,5 +401,35 @@ async fn reduced_motion_draws_counts_instead_of_moving_dots() {
     assert_eq!(parsed["circles"], 0, "nothing drawn as a moving dot: {parsed}");
     let counts = parsed["counts"].as_array().unwrap();
     assert!(counts.iter().any(|n| n.as_u64().unwrap() > 0), "messages counted: {parsed}");
+    client.close().await.unwrap();
+}
+
+/// An embedded comparison: two diagrams stacked in the frame, each filling
+/// its own pane exactly, neither over the other.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_embedded_comparison_stacks_two_diagrams_in_the_frame() {
+    let query = "?preset=circuit-breaker&embed=1&compare=1&controls=play&theme=projector-dark";
+    let (client, _driver, _) = open((640, 360), query, &[]).await;
+    viewport(&client, 640, 360).await;
+    wait_for(&client, "canvas#diagram-1").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let boxes = evaluate(
+        &client,
+        "return [...document.querySelectorAll('.pane')].map(p => {
+           const a = p.getBoundingClientRect(), b = p.querySelector('canvas').getBoundingClientRect();
+           return [a.top, a.bottom, b.top, b.bottom, b.width];
+         });",
+    )
+    .await;
+    let panes: Vec<Vec<f64>> = serde_json::from_value(boxes).unwrap();
+    assert_eq!(panes.len(), 2, "{panes:?}");
+    for p in &panes {
+        assert!((p[0] - p[2]).abs() <= 1.0 && (p[1] - p[3]).abs() <= 1.0, "fills its pane: {p:?}");
+        assert!(p[3] - p[2] >= 80.0 && p[4] >= 600.0, "a usable diagram: {p:?}");
+    }
+    assert!(panes[0][3] <= panes[1][2] + 1.0, "stacked, not overlapping: {panes:?}");
+    let fits = "return document.scrollingElement.scrollHeight <= innerHeight;";
+    assert_eq!(evaluate(&client, fits).await, Value::Bool(true), "no scrolling");
+    screenshot(&client, "embed-640x360-compare-dark.png").await;
     client.close().await.unwrap();
 }
