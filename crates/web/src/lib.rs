@@ -1209,7 +1209,7 @@ impl Component for App {
                 </section>
 
                 <section class="events" aria-labelledby="events-title">
-                    <h2 id="events-title">{ "Breaker and retry-budget events" }</h2>
+                    <h2 id="events-title">{ "Breaker, retry-budget and chaos events" }</h2>
                     if f.events.is_empty() {
                         <p class="events-empty">{ "None yet. Turn on the breaker or the retry budget and raise the error rate." }</p>
                     } else {
