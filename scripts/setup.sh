@@ -40,6 +40,14 @@ if [ ! -x tools/node_modules/.bin/wasm-opt ] \
     npm install --silent --no-audit --no-fund --prefix tools "binaryen@$BINARYEN_VERSION"
 fi
 
+# python3 runs the build hook that writes dist/brownout.html (Trunk.toml).
+if ! command -v python3 >/dev/null; then
+    say "installing python3"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3
+fi
+
 if [ "${1:-}" = "--browser" ]; then
     if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
         say "installing chromium and chromium-driver"

@@ -322,3 +322,126 @@ pub async fn wait_until(client: &Client, script: &str, within: Duration, what: &
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// One request that a [`Host`] answered: the path as the browser asked for
+/// it (with its query, if any) and the status it got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    pub path: String,
+    pub status: u16,
+}
+
+/// A static host serving a folder under a sub-path, with a log of every
+/// request it answered.
+pub struct Host {
+    /// The folder's address, ending in `/`: `http://127.0.0.1:PORT/prefix/`.
+    pub url: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<Served>>>,
+}
+
+impl Host {
+    /// Every request answered so far, in order.
+    pub fn requests(&self) -> Vec<Served> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The requests answered with anything but 200 OK.
+    pub fn failures(&self) -> Vec<Served> {
+        self.requests().into_iter().filter(|r| r.status != 200).collect()
+    }
+}
+
+/// The media type a static host gives a file, by its extension.
+fn media_type(file: &Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves `dir` under the sub-path `prefix` (such as `/courses/ds/brownout/`)
+/// on a free loopback port, for the life of the test process, as a static
+/// host would: `prefix` answers with its `index.html`, `prefix` without its
+/// last slash is redirected to it (301), and anything outside `prefix` is
+/// 404 Not Found, so a bundle that asked for `/file` instead of `./file`
+/// would show up in [`Host::failures`].
+pub fn serve_under(dir: &Path, prefix: &str) -> Host {
+    let prefix = format!("/{}/", prefix.trim_matches('/')).replace("//", "/");
+    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
+    let port = server.server_addr().to_ip().expect("ip address").port();
+    let dir = dir.canonicalize().expect("the folder to serve");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let host = Host { url: format!("http://127.0.0.1:{port}{prefix}"), log: log.clone() };
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let asked = request.url().to_string();
+            let path = asked.split(['?', '#']).next().unwrap_or("/");
+            let response = if path == prefix.trim_end_matches('/') {
+                let location = tiny_http::Header::from_bytes("Location", prefix.as_str()).unwrap();
+                tiny_http::Response::from_data(Vec::new())
+                    .with_status_code(301)
+                    .with_header(location)
+            } else {
+                let file = path.strip_prefix(prefix.as_str()).map(|rest| {
+                    let rest = if rest.is_empty() || rest.ends_with('/') {
+                        format!("{rest}index.html")
+                    } else {
+                        rest.to_string()
+                    };
+                    dir.join(rest)
+                });
+                // Only files inside the folder: no `..` out of it.
+                let inside = file
+                    .as_ref()
+                    .and_then(|f| f.canonicalize().ok())
+                    .filter(|f| f.starts_with(&dir) && f.is_file());
+                match inside.and_then(|f| std::fs::read(&f).ok().map(|body| (f, body))) {
+                    Some((file, body)) => {
+                        let header =
+                            tiny_http::Header::from_bytes("Content-Type", media_type(&file))
+                                .unwrap();
+                        tiny_http::Response::from_data(body).with_header(header)
+                    }
+                    None => {
+                        tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404)
+                    }
+                }
+            };
+            // Logged before answering, so that whoever saw the response
+            // finds the request in the log.
+            let status = response.status_code().0;
+            log.lock().unwrap().push(Served { path: asked, status });
+            let _ = request.respond(response);
+        }
+    });
+    host
+}
+
+/// The resources a page (or the frame the client is in) fetched, as
+/// absolute URLs, from `performance.getEntriesByType('resource')`.
+pub async fn resource_urls(client: &Client) -> Vec<String> {
+    let names = client
+        .execute("return performance.getEntriesByType('resource').map(e => e.name);", vec![])
+        .await
+        .expect("resource timing entries");
+    serde_json::from_value(names).expect("a list of URLs")
+}
+
+/// Waits until the page's simulated clock reads more than `seconds`, and
+/// returns what it reads then; panics after `within`.
+pub async fn clock_passes(client: &Client, seconds: f64, within: Duration) -> f64 {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = sim_seconds(client).await;
+        if now > seconds {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "the clock stayed at t = {now} s, not past {seconds} s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
