@@ -21,4 +21,6 @@ step "app in headless Chromium (wasm-bindgen-test)"
 cargo test -p brownout-web --target wasm32-unknown-unknown
 
 step "end to end: release bundle over WebDriver"
-cargo test -p brownout-e2e -- --test-threads=1
+# One release build for every test binary of the suite.
+CARGO_TARGET_DIR="$PWD/target/e2e/cargo" trunk build --release --dist target/e2e/dist
+BROWNOUT_E2E_DIST="$PWD/target/e2e/dist" cargo test -p brownout-e2e -- --test-threads=1

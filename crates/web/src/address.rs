@@ -27,7 +27,7 @@ use crate::policies;
 use crate::settings::{self, Settings};
 
 /// Every parameter the page reads, in the order a link writes them.
-pub const PARAMETERS: [&str; 20] = [
+pub const PARAMETERS: [&str; 21] = [
     "preset",
     "seed",
     "error",
@@ -47,6 +47,7 @@ pub const PARAMETERS: [&str; 20] = [
     "embed",
     "controls",
     "loop",
+    "until",
     "theme",
 ];
 
@@ -140,6 +141,8 @@ pub struct View {
     pub controls: Vec<Shown>,
     /// Simulated time at which the run starts again from `start_s`.
     pub loop_s: Option<f64>,
+    /// Simulated time at which the run pauses itself, exactly.
+    pub until_s: Option<f64>,
     pub theme: Theme,
 }
 
@@ -332,6 +335,7 @@ impl View {
             embed,
             controls: Vec::new(),
             loop_s: None,
+            until_s: None,
             theme: Theme::default(),
         }
     }
@@ -472,6 +476,16 @@ impl View {
                 Err(reason) => r.ignore("loop", format!("{reason}, not looping")),
             }
         }
+        if let Some(value) = r.get("until").map(str::to_string) {
+            match number(&value, 0.1, TIME_MAX_S) {
+                Ok(at) if at <= view.start_s => r.ignore(
+                    "until",
+                    format!("must be later than t={}, not pausing", show(view.start_s)),
+                ),
+                Ok(at) => view.until_s = Some(at),
+                Err(reason) => r.ignore("until", format!("{reason}, not pausing")),
+            }
+        }
         view.theme = r.read(
             "theme",
             Theme::default(),
@@ -547,6 +561,9 @@ impl View {
         if let Some(at) = self.loop_s {
             p.append("loop", &show(at));
         }
+        if let Some(at) = self.until_s {
+            p.append("until", &show(at));
+        }
         if self.theme != Theme::default() {
             p.append("theme", self.theme.name());
         }
@@ -598,6 +615,7 @@ mod tests {
         view.controls =
             vec![Shown::Control(Control::Bulkhead), Shown::Control(Control::Load), Shown::Play];
         view.loop_s = Some(90.0);
+        view.until_s = Some(60.0);
         view.theme = Theme::ProjectorDark;
         (view, baseline)
     }
@@ -627,7 +645,7 @@ mod tests {
         let (changed, baseline) = everything_changed();
         let plain = View::new(&baseline, false);
         type Change = fn(&mut View, &View);
-        let changes: [(&str, Change); 18] = [
+        let changes: [(&str, Change); 19] = [
             ("seed", |v, c| v.settings.seed = c.settings.seed),
             ("error", |v, c| v.settings.error_pct = c.settings.error_pct),
             ("latency", |v, c| v.settings.latency_ms = c.settings.latency_ms),
@@ -655,6 +673,7 @@ mod tests {
                 v.controls = c.controls.clone();
             }),
             ("loop", |v, c| v.loop_s = c.loop_s),
+            ("until", |v, c| v.until_s = c.until_s),
             ("theme", |v, c| v.theme = c.theme),
             ("preset", |_, _| {}),
         ];

@@ -158,6 +158,8 @@ pub enum Msg {
     Figures(Vec<Figures>),
     /// The run reached the link's loop time and started again.
     Looped,
+    /// The run reached the link's pause time and paused itself.
+    Paused,
     /// A theme by name.
     Theme(String),
     /// Hide the notice of parameters the address had that were left out.
@@ -254,6 +256,9 @@ pub struct App {
     /// `loop`), and the time a fast-forward is heading for.
     start: Rc<Cell<Micros>>,
     loop_at: Rc<Cell<Option<Micros>>>,
+    /// Simulated time at which the run pauses by itself (a link's `until`),
+    /// landing on it exactly.
+    pause_at: Rc<Cell<Option<Micros>>>,
     fast_forward: Rc<Cell<Option<Micros>>>,
     /// The fast-forward's target in seconds, as last shown.
     fast_forwarding: Option<f64>,
@@ -375,6 +380,7 @@ impl App {
         let micros = |s: f64| (s * SECOND as f64).round() as Micros;
         self.start.set(micros(view.start_s));
         self.loop_at.set(view.loop_s.map(micros));
+        self.pause_at.set(view.until_s.map(micros));
         self.fast_forward.set((view.start_s > 0.0).then(|| micros(view.start_s)));
         self.fast_forwarding = (view.start_s > 0.0).then_some(view.start_s);
     }
@@ -391,6 +397,7 @@ impl App {
             embed: self.embed,
             controls: self.shown.clone(),
             loop_s: self.loop_at.get().map(seconds),
+            until_s: self.pause_at.get().map(seconds),
             theme: self.theme.get(),
         }
     }
@@ -402,6 +409,9 @@ impl App {
         if self.share_from_now {
             let now = self.panes[0].sim.borrow().now() / SECOND;
             view.start_s = (now as f64).min(address::TIME_MAX_S);
+            if view.until_s.is_some_and(|u| u <= view.start_s) {
+                view.until_s = None;
+            }
             if view.loop_s.is_some_and(|l| l <= view.start_s) {
                 view.loop_s = None;
             }
@@ -441,6 +451,8 @@ impl App {
         let theme = self.theme.clone();
         let (start, loop_at, fast_forward) =
             (self.start.clone(), self.loop_at.clone(), self.fast_forward.clone());
+        let pause_at = self.pause_at.clone();
+        let paused = ctx.link().callback(|_: ()| Msg::Paused);
         let figures = ctx.link().callback(Msg::Figures);
         let looped = ctx.link().callback(|_: ()| Msg::Looped);
         let embed = self.embed.then(|| self.root.clone());
@@ -489,6 +501,12 @@ impl App {
                 if let Some(at) = loop_at.get() {
                     target = target.min(at.max(before));
                 }
+                // So does a pause, once: past it, the run goes on when the
+                // user plays it again.
+                let pausing = pause_at.get().filter(|&at| before < at && target >= at);
+                if let Some(at) = pausing {
+                    target = at;
+                }
                 lead.advance_to_within(target, budget);
                 let reached = lead.now();
                 drop(lead);
@@ -505,6 +523,10 @@ impl App {
                 if wanted_ms >= 2_000.0 * play.speed {
                     lagging = got_ms < 0.8 * wanted_ms;
                     (wanted_ms, got_ms) = (0.0, 0.0);
+                }
+                if pausing.is_some_and(|at| reached >= at) {
+                    playback.set(Playback { playing: false, ..play });
+                    paused.emit(());
                 }
                 if loop_at.get().is_some_and(|at| reached >= at) {
                     // Round again: the same scenario and seed from zero,
@@ -749,6 +771,7 @@ impl Component for App {
             shown: Vec::new(),
             start: Rc::new(Cell::new(0)),
             loop_at: Rc::new(Cell::new(None)),
+            pause_at: Rc::new(Cell::new(None)),
             fast_forward: Rc::new(Cell::new(None)),
             fast_forwarding: None,
             address_notice: ignored,
@@ -976,6 +999,8 @@ impl Component for App {
                 }
                 return true;
             }
+            // The Play button's label follows the pause.
+            Msg::Paused => return true,
             Msg::Looped => {
                 self.guess = None;
                 self.chart_end.set(None);

@@ -105,15 +105,22 @@ impl Settings {
             policies::set_breaker(sim, self.breaker)?;
         }
         // The knobs as the breaker now on has them: its own, or the page's.
+        // Only a knob that changed is set: a comparison pane whose breaker
+        // differs from the experiment's (another kind, another window)
+        // keeps its own unless the user moved that knob.
         let knobs = policies::breaker_knobs(sim);
-        if let (Some(t), Some((Some(now), _))) = (self.threshold, knobs) {
-            if t != hundredths(now) {
-                policies::set_breaker_threshold(sim, t)?;
+        if self.threshold != from.threshold || self.breaker != from.breaker {
+            if let (Some(t), Some((Some(now), _))) = (self.threshold, knobs) {
+                if t != hundredths(now) {
+                    policies::set_breaker_threshold(sim, t)?;
+                }
             }
         }
-        if let (Some(w), Some((_, now))) = (self.window, knobs) {
-            if w != now {
-                policies::set_breaker_window(sim, w)?;
+        if self.window != from.window || self.breaker != from.breaker {
+            if let (Some(w), Some((_, now))) = (self.window, knobs) {
+                if w != now {
+                    policies::set_breaker_window(sim, w)?;
+                }
             }
         }
         if self.budget != from.budget {
@@ -156,6 +163,27 @@ mod tests {
         };
         wanted.apply(&mut sim, &before).unwrap();
         assert_eq!(Settings::read(&sim), wanted);
+    }
+
+    /// A link's settings, read off the experiment's pane, are applied to
+    /// both panes: the comparison pane, whose breaker is another kind with
+    /// another window, keeps its own breaker when the link leaves the knobs
+    /// alone, and takes a knob the user moved.
+    #[wasm_bindgen_test]
+    fn the_comparison_pane_keeps_its_own_breaker_unless_a_knob_moved() {
+        let experiment = crate::lab::Experiment::load("breaker-noise").unwrap();
+        let main = Sim::new(experiment.scenario.clone()).unwrap();
+        let mut variant = Sim::new(experiment.variant.clone().unwrap()).unwrap();
+        let own = policies::breaker_knobs(&variant);
+        let linked = Settings::read(&main);
+        assert_ne!(policies::breaker_knobs(&main), own, "the panes differ in their breaker");
+        linked.apply(&mut variant, &linked).unwrap();
+        assert_eq!(policies::breaker_knobs(&variant), own);
+
+        let moved = Settings { window: linked.window.map(|w| w + 7), ..linked.clone() };
+        moved.apply(&mut variant, &linked).unwrap();
+        let (_, window) = policies::breaker_knobs(&variant).unwrap();
+        assert_eq!(Some(window), moved.window);
     }
 
     /// What the page does with a link, twice, and what its loop does: the

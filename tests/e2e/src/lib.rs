@@ -20,10 +20,20 @@ pub fn root() -> PathBuf {
 /// Builds the release bundle once per test binary and returns its folder.
 ///
 /// Trunk builds into a target folder of its own: the `cargo test` that runs
-/// this may still hold the lock on the workspace's.
+/// this may still hold the lock on the workspace's. When
+/// `BROWNOUT_E2E_DIST` names a folder with a built bundle (scripts/test.sh
+/// builds it once for every test binary), that folder is used as it is.
 pub fn bundle() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
+        if let Some(built) = std::env::var_os("BROWNOUT_E2E_DIST").map(PathBuf::from) {
+            assert!(
+                built.join("index.html").is_file(),
+                "BROWNOUT_E2E_DIST={} holds no built bundle",
+                built.display()
+            );
+            return built.canonicalize().expect("the bundle's folder");
+        }
         let root = root();
         let dist = root.join("target/e2e/dist");
         let status = Command::new("trunk")
@@ -75,16 +85,29 @@ pub fn serve(dir: &Path) -> String {
     format!("http://127.0.0.1:{port}/")
 }
 
-/// A chromedriver process, killed when dropped.
+/// A chromedriver process, killed when dropped, with the browsers it
+/// started.
 pub struct Driver {
     child: Child,
     pub url: String,
+    /// The profile folders of the browsers opened through this driver.
+    profiles: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and every browser it started. A test that fails
+    /// never reaches its `close()`, and killing chromedriver leaves its
+    /// Chromium running: each browser is found by its own profile folder.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        for profile in self.profiles.lock().map(|p| p.clone()).unwrap_or_default() {
+            let _ = Command::new("pkill")
+                .args(["-f", "--"])
+                .arg(format!("--user-data-dir={}", profile.display()))
+                .status();
+            let _ = std::fs::remove_dir_all(&profile);
+        }
     }
 }
 
@@ -97,13 +120,16 @@ pub fn chromedriver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver runs (scripts/setup.sh --browser installs it)");
-    Driver { child, url: format!("http://127.0.0.1:{port}") }
+    Driver { child, url: format!("http://127.0.0.1:{port}"), profiles: Default::default() }
 }
 
 /// Opens headless Chromium at `width`×`height` through the driver.
 pub async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
     let profile =
         std::env::temp_dir().join(format!("brownout-e2e-{}-{}", std::process::id(), free_port()));
+    if let Ok(mut profiles) = driver.profiles.lock() {
+        profiles.push(profile.clone());
+    }
     let chrome = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let caps = serde_json::json!({
         "goog:chromeOptions": {
@@ -186,27 +212,29 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// Opens the release bundle at `?preset=id` in a 1280×1000 window and
-    /// waits for the diagram, the lesson and the comparison table.
-    pub async fn open(id: &str) -> Lab {
+    /// Opens the release bundle at `?preset=id&until=S` in a 1280×1000
+    /// window and waits for the diagram and the lesson. The page pauses
+    /// itself at exactly S simulated seconds, so that the figures read
+    /// afterwards are those of that instant, the same on every run.
+    pub async fn open(id: &str, until_s: u32) -> Lab {
         let site = serve(bundle());
         let driver = chromedriver();
         let client = browser(&driver, 1280, 1000).await;
-        client.goto(&format!("{site}?preset={id}")).await.expect("page opens");
+        client.goto(&format!("{site}?preset={id}&until={until_s}")).await.expect("page opens");
         wait_for(&client, "canvas#diagram").await;
         wait_for(&client, "#lesson-title").await;
         Lab { client, _driver: driver }
     }
 
-    /// Plays the run at the fastest speed until the page's clock reads at
-    /// least `seconds`, calling `watch` with the clock about every 100 ms of
-    /// real time, then pauses it. Panics if the run does not get there
-    /// within two real minutes.
-    pub async fn run_until<F>(&self, seconds: f64, mut watch: F)
+    /// Plays the run at `speed` times real time until the page's clock
+    /// reads `seconds` (the `until` the lab was opened with), calling
+    /// `watch` with the clock about every 100 ms of real time. Panics if the
+    /// run does not get there within two real minutes.
+    pub async fn run_until<F>(&self, speed: &str, seconds: f64, mut watch: F)
     where
         F: AsyncFnMut(&Client, f64),
     {
-        set_control(&self.client, "speed", "20", "change").await;
+        set_control(&self.client, "speed", speed, "change").await;
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let now = sim_seconds(&self.client).await;
@@ -217,9 +245,12 @@ impl Lab {
             assert!(Instant::now() < deadline, "the run reached only t = {now} s");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        self.client.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+        let play = self.client.find(Locator::Css("#play")).await.unwrap().text().await.unwrap();
+        assert_eq!(play, "Play", "the run paused itself at t = {seconds} s");
         // Let the paused page render its last figures.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = sim_seconds(&self.client).await;
+        assert!((now - seconds).abs() < 0.05, "paused at t = {now} s, not {seconds} s");
     }
 
     /// A figure of the comparison table: `what` is success, degraded, p99,
@@ -266,6 +297,9 @@ pub async fn browser_with(
 ) -> Client {
     let profile =
         std::env::temp_dir().join(format!("brownout-e2e-{}-{}", std::process::id(), free_port()));
+    if let Ok(mut profiles) = driver.profiles.lock() {
+        profiles.push(profile.clone());
+    }
     let chrome = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
     std::fs::create_dir_all(downloads).expect("the downloads folder");
     let mut args: Vec<String> = [
