@@ -244,3 +244,94 @@ async fn a_bad_address_is_named_as_text_and_the_rest_applies() {
     assert!(root.query_selector("#url-notice").unwrap().is_none());
     app.destroy();
 }
+
+/// A small deterministic generator for the abuse test: the same sequence
+/// of gestures on every run, so that a failure can be replayed.
+struct Gestures(u64);
+
+impl Gestures {
+    fn next(&mut self) -> u64 {
+        // xorshift64*: plenty for picking controls and values.
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Every control of the page, driven to random values for a few
+/// simulated minutes: in range, at both ends, past them and not numbers
+/// at all, with experiments switched and the comparison toggled between.
+/// The page must never panic or freeze: at the end the clock still
+/// advances, no internal-error banner is shown, and the figures still read.
+#[wasm_bindgen_test]
+async fn random_gestures_on_every_control_never_panic_or_freeze() {
+    brownout_web::install_panic_banner();
+    let (app, root) = mount();
+    TimeoutFuture::new(200).await;
+    let mut g = Gestures(0x9e37_79b9_7f4a_7c15);
+    let garbage = ["", "abc", "-1", "1e308", "-1e308", "NaN", "Infinity", "0x10", "99999999999"];
+    for round in 0..400 {
+        let controls = root.query_selector_all("input, select").unwrap();
+        let element: Element =
+            controls.item(g.below(controls.length() as usize) as u32).unwrap().dyn_into().unwrap();
+        if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
+            match input.type_().as_str() {
+                "checkbox" => {
+                    input.set_checked(!input.checked());
+                    element.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+                }
+                "range" | "number" => {
+                    let (min, max) = (
+                        input.min().parse::<f64>().unwrap_or(0.0),
+                        input.max().parse::<f64>().unwrap_or(1e6),
+                    );
+                    let value = match g.below(4) {
+                        0 => min.to_string(),
+                        1 => max.to_string(),
+                        2 => garbage[g.below(garbage.len())].to_string(),
+                        _ => (min + (max - min) * (g.next() % 1000) as f64 / 1000.0).to_string(),
+                    };
+                    input.set_value(&value);
+                    let event = if g.below(2) == 0 { "input" } else { "change" };
+                    element.dispatch_event(&web_sys::Event::new(event).unwrap()).unwrap();
+                }
+                _ => {}
+            }
+        } else if let Some(select) = element.dyn_ref::<HtmlSelectElement>() {
+            let count = select.length();
+            if g.below(5) == 0 {
+                select.set_value("no-such-choice");
+            } else {
+                select.set_selected_index(g.below(count as usize) as i32);
+            }
+            element.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
+        }
+        if round % 8 == 0 {
+            TimeoutFuture::new(30).await;
+        }
+    }
+    assert!(
+        root.owner_document().unwrap().get_element_by_id("fatal").is_none(),
+        "no internal error"
+    );
+    // Fast and running: the clock must still move.
+    set(&root, "#speed", "20", "change");
+    if find(&root, "#play").text_content().unwrap_or_default() == "Play" {
+        find(&root, "#play").dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    }
+    TimeoutFuture::new(100).await;
+    let before = text(&root, "#clock");
+    TimeoutFuture::new(1_000).await;
+    assert_ne!(text(&root, "#clock"), before, "the run still advances");
+    assert!(
+        root.owner_document().unwrap().get_element_by_id("fatal").is_none(),
+        "no internal error"
+    );
+    assert!(root.query_selector("canvas#diagram").unwrap().is_some());
+    app.destroy();
+}
