@@ -279,6 +279,24 @@ impl Reader {
         self.given.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// A simulated time from `min` to [`TIME_MAX_S`] seconds, later than
+    /// the link's start; `None`, with the reason and `otherwise` noted,
+    /// when it is missing or not such a time.
+    fn time_after(&mut self, name: &str, min: f64, start_s: f64, otherwise: &str) -> Option<f64> {
+        let value = self.get(name)?.to_string();
+        match number(&value, min, TIME_MAX_S) {
+            Ok(at) if at <= start_s => {
+                self.ignore(name, format!("must be later than t={}, {otherwise}", show(start_s)));
+                None
+            }
+            Ok(at) => Some(at),
+            Err(reason) => {
+                self.ignore(name, format!("{reason}, {otherwise}"));
+                None
+            }
+        }
+    }
+
     fn ignore(&mut self, name: &str, why: String) {
         let value = self.get(name).map(shorten).unwrap_or_default();
         self.ignored.push(Ignored { name: name.to_string(), value, why });
@@ -466,26 +484,8 @@ impl View {
                 }
             }
         }
-        if let Some(value) = r.get("loop").map(str::to_string) {
-            match number(&value, 1.0, TIME_MAX_S) {
-                Ok(at) if at <= view.start_s => r.ignore(
-                    "loop",
-                    format!("must be later than t={}, not looping", show(view.start_s)),
-                ),
-                Ok(at) => view.loop_s = Some(at),
-                Err(reason) => r.ignore("loop", format!("{reason}, not looping")),
-            }
-        }
-        if let Some(value) = r.get("until").map(str::to_string) {
-            match number(&value, 0.1, TIME_MAX_S) {
-                Ok(at) if at <= view.start_s => r.ignore(
-                    "until",
-                    format!("must be later than t={}, not pausing", show(view.start_s)),
-                ),
-                Ok(at) => view.until_s = Some(at),
-                Err(reason) => r.ignore("until", format!("{reason}, not pausing")),
-            }
-        }
+        view.loop_s = r.time_after("loop", 1.0, view.start_s, "not looping");
+        view.until_s = r.time_after("until", 0.1, view.start_s, "not pausing");
         view.theme = r.read(
             "theme",
             Theme::default(),
