@@ -53,36 +53,9 @@ fn free_port() -> u16 {
 }
 
 /// A static file server for a folder, on a free loopback port, for the life
-/// of the test process.
+/// of the test process: [`serve_under`] at the root, its log unread.
 pub fn serve(dir: &Path) -> String {
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
-    let port = server.server_addr().to_ip().expect("ip address").port();
-    let dir = dir.to_path_buf();
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let path = request.url().split('?').next().unwrap_or("/").trim_start_matches('/');
-            let path = if path.is_empty() { "index.html" } else { path };
-            let file = dir.join(path);
-            let inside = file.canonicalize().map(|f| f.starts_with(&dir)).unwrap_or(false);
-            let response = match std::fs::read(&file) {
-                Ok(body) if inside => {
-                    let mime = match file.extension().and_then(|e| e.to_str()) {
-                        Some("html") => "text/html; charset=utf-8",
-                        Some("js") => "text/javascript",
-                        Some("wasm") => "application/wasm",
-                        Some("css") => "text/css",
-                        Some("svg") => "image/svg+xml",
-                        _ => "application/octet-stream",
-                    };
-                    let header = tiny_http::Header::from_bytes("Content-Type", mime).unwrap();
-                    tiny_http::Response::from_data(body).with_header(header)
-                }
-                _ => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
-            };
-            let _ = request.respond(response);
-        }
-    });
-    format!("http://127.0.0.1:{port}/")
+    serve_under(dir, "/").url
 }
 
 /// A chromedriver process, killed when dropped, with the browsers it
