@@ -259,6 +259,10 @@ pub struct App {
     /// Simulated time at which the run pauses by itself (a link's `until`),
     /// landing on it exactly.
     pause_at: Rc<Cell<Option<Micros>>>,
+    /// The run's answer to the lesson's question, taken at exactly the
+    /// question's time and kept while the run goes on, so that "in the
+    /// minute" stays the minute's figure; `None` before that time.
+    answer: Rc<RefCell<Option<lab::Answer>>>,
     fast_forward: Rc<Cell<Option<Micros>>>,
     /// The fast-forward's target in seconds, as last shown.
     fast_forwarding: Option<f64>,
@@ -298,6 +302,7 @@ impl App {
     /// Builds the panes for an experiment, with the comparison if asked
     /// for and the experiment has one.
     fn open(&mut self, experiment: Experiment, compare: bool) {
+        self.answer.borrow_mut().take();
         let main_label = experiment
             .scenario
             .lesson
@@ -452,6 +457,9 @@ impl App {
         let (start, loop_at, fast_forward) =
             (self.start.clone(), self.loop_at.clone(), self.fast_forward.clone());
         let pause_at = self.pause_at.clone();
+        let answer = self.answer.clone();
+        let question = self.experiment.scenario.lesson.as_ref().and_then(|l| l.question.clone());
+        let answer_at = question.as_ref().map(|q| (q.after_s * SECOND as f64).round() as Micros);
         let paused = ctx.link().callback(|_: ()| Msg::Paused);
         let figures = ctx.link().callback(Msg::Figures);
         let looped = ctx.link().callback(|_: ()| Msg::Looped);
@@ -507,6 +515,10 @@ impl App {
                 if let Some(at) = pausing {
                     target = at;
                 }
+                // And on the question's time, where the answer is taken.
+                if let Some(at) = answer_at.filter(|&at| before < at && target >= at) {
+                    target = target.min(at);
+                }
                 lead.advance_to_within(target, budget);
                 let reached = lead.now();
                 drop(lead);
@@ -556,6 +568,15 @@ impl App {
                     let sim = sim.borrow();
                     let mut log = log.borrow_mut();
                     log.update(&sim);
+                    if let (0, Some(q), Some(at)) = (i, &question, answer_at) {
+                        let mut kept = answer.borrow_mut();
+                        if sim.now() < at {
+                            // Not there yet, or a fresh run after a restart.
+                            *kept = None;
+                        } else if kept.is_none() && sim.now() == at {
+                            *kept = lab::answer(q, &sim, &log);
+                        }
+                    }
                     let Some(canvas) = canvas.cast::<HtmlCanvasElement>() else { continue };
                     let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
                     let fit = diagram::fit(&sim, w, h, look.theme.zoom());
@@ -772,6 +793,7 @@ impl Component for App {
             start: Rc::new(Cell::new(0)),
             loop_at: Rc::new(Cell::new(None)),
             pause_at: Rc::new(Cell::new(None)),
+            answer: Rc::new(RefCell::new(None)),
             fast_forward: Rc::new(Cell::new(None)),
             fast_forwarding: None,
             address_notice: ignored,

@@ -198,6 +198,15 @@ async fn a_consecutive_failures_breaker_trips_on_noise_and_a_rate_breaker_does_n
 
     assert_eq!(lab.answered_choice().await, 6.0);
     assert_eq!(lab.answer_measured().await, 6.0);
+    // Played on, the breaker opens again, but the answer stays the
+    // minute's: it was taken at 60 s.
+    lab.client.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while brownout_e2e::sim_seconds(&lab.client).await < 90.0 {
+        assert!(std::time::Instant::now() < deadline, "the run went on");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(lab.answer_measured().await, 6.0, "the answer is the minute's");
     let (noisy, steady) = (lab.compared("success", 0).await, lab.compared("success", 1).await);
     assert!(noisy < 60.0 && steady > 95.0, "success {noisy} % against {steady} %");
 }
