@@ -395,3 +395,43 @@ async fn deck_opened_from_disk_embeds_the_single_file() {
     }
     client.close().await.unwrap();
 }
+
+/// At 1280 × 720 every slide fits above the bar without scrolling, the
+/// third too, whose comparison stacks two diagrams: its frame narrows
+/// until the page inside asks for no more height than the slide has.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_slide_fits_without_scrolling() {
+    let host = serve_under(bundle(), SUB_PATH);
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 720).await;
+    client.goto(&format!("{}deck.html#3", host.url)).await.expect("deck opens");
+    for index in 0..3u16 {
+        wait_for_diagram_in_frame(&client, index).await;
+        client.enter_parent_frame().await.unwrap();
+    }
+    wait_for_script(
+        &client,
+        "return [...document.querySelectorAll('.slide')].every(s => s.scrollHeight <= s.clientHeight + 1);",
+    )
+    .await;
+    // And it stays so while the runs play.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sizes: Vec<(f64, f64)> = script!(
+        &client,
+        "return [...document.querySelectorAll('.slide')].map(s => [s.scrollHeight, s.clientHeight]);"
+    );
+    for (i, (content, room)) in sizes.iter().enumerate() {
+        assert!(content <= &(room + 1.0), "slide {} scrolls: {content} in {room}", i + 1);
+    }
+    let third: (f64, f64) = script!(
+        &client,
+        "const f = document.querySelectorAll('.slide iframe')[2];
+         return [f.getBoundingClientRect().width, f.getBoundingClientRect().height];"
+    );
+    assert!(
+        third.0 > 300.0 && third.1 > 200.0,
+        "the third diagram is still a size to read: {third:?}"
+    );
+    screenshot(&client, "deck-slide-3.png").await;
+    client.close().await.unwrap();
+}
