@@ -159,10 +159,7 @@ impl App {
                             class={f.policies.breaker.map(|s| events::state_name(s).to_lowercase())}>
                             { breaker_text }
                         </output>
-                        { help("breaker-help", format!(
-                            "On {policy_edge}. Switched on, it opens when {:.0} % of the last {} calls failed ({} at least); open {:.0} s, then {} trial calls.",
-                            policies::BREAKER_THRESHOLD, policies::BREAKER_WINDOW, policies::BREAKER_MINIMUM_CALLS,
-                            policies::BREAKER_OPEN_MS / 1000.0, policies::BREAKER_TRIALS)) }
+                        { help("breaker-help", format!("On {policy_edge}. {}", policies::breaker_help(&sim))) }
                     </div>
                     if let Some((threshold, window)) = knobs {
                         if let Some(threshold) = threshold {
@@ -217,9 +214,7 @@ impl App {
                             <option value={value} selected={value == choices.backoff}>{ text }</option>
                         }) }
                     </select>
-                    { help("jitter-help", format!(
-                        "On every hop. Exponential: {:.0} ms × 2ⁿ, capped at {:.0} s; jitter spreads retries apart.",
-                        policies::BACKOFF_BASE_MS, policies::BACKOFF_CAP_MS / 1000.0)) }
+                    { help("jitter-help", format!("On every hop. {}", policies::backoff_help(&sim))) }
                 </div>
             },
             Control::Bulkhead => match policies::bulkhead_size(&sim) {

@@ -126,7 +126,9 @@ impl Choices {
         let calls = &sim.scenario().calls;
         let spec = calls.get(policy_edge(sim));
         // A fixed backoff is what "off" applies, so it reads as "off" too.
-        let backoff = match calls.first().and_then(|c| c.backoff.as_ref()) {
+        // The hop that retries shows it: the client's own call often has
+        // no backoff at all.
+        let backoff = match backoff_hop(calls).and_then(|c| c.backoff.as_ref()) {
             Some(b) if b.kind == BackoffKind::Exponential || b.jitter == Jitter::Decorrelated => {
                 BACKOFF_CHOICES
                     .iter()
@@ -206,6 +208,82 @@ pub fn breaker_knobs(sim: &Sim) -> Option<(Option<f64>, u32)> {
     }
 }
 
+/// What the policy edge's breaker does, in a sentence: the breaker it has
+/// now, or the page's teaching breaker that switching it on would add.
+pub fn breaker_help(sim: &Sim) -> String {
+    let teaching = breaker_config();
+    let (config, lead) =
+        match sim.scenario().calls.get(policy_edge(sim)).and_then(|c| c.breaker.as_ref()) {
+            Some(config) => (config, "It opens when"),
+            None => (&teaching, "Switched on, it opens when"),
+        };
+    match config {
+        BreakerConfig::FailureRate {
+            sliding_window_type,
+            sliding_window_size,
+            minimum_calls,
+            failure_rate_threshold,
+            wait_in_open_ms,
+            permitted_calls_in_half_open,
+            ..
+        } => {
+            let window = match sliding_window_type {
+                SlidingWindowType::CountBased => format!("the last {sliding_window_size} calls"),
+                SlidingWindowType::TimeBased => {
+                    format!("the calls of the last {sliding_window_size} s")
+                }
+            };
+            format!(
+                "{lead} {failure_rate_threshold:.0} % of {window} failed ({minimum_calls} at least); open {:.0} s, then {permitted_calls_in_half_open} trial calls.",
+                wait_in_open_ms / 1000.0
+            )
+        }
+        BreakerConfig::ConsecutiveFailures { failures, wait_in_open_ms } => format!(
+            "{lead} {failures} calls in a row failed; open {:.0} s, then one trial call.",
+            wait_in_open_ms / 1000.0
+        ),
+    }
+}
+
+/// The call whose backoff the page shows: the first with a backoff of its
+/// own, else the first that retries, else the first.
+fn backoff_hop(calls: &[CallSpec]) -> Option<&CallSpec> {
+    calls
+        .iter()
+        .find(|c| c.backoff.is_some())
+        .or_else(|| calls.iter().find(|c| c.retries > 0))
+        .or_else(|| calls.first())
+}
+
+/// How the hops pause between tries, in a sentence (the backoff select
+/// sets every hop alike).
+pub fn backoff_help(sim: &Sim) -> String {
+    let Some(call) = backoff_hop(&sim.scenario().calls) else { return String::new() };
+    let Some(b) = call.backoff.as_ref() else {
+        return format!(
+            "Now a fixed pause of {:.0} ms. Exponential: {:.0} ms × 2ⁿ, capped at {:.0} s; jitter spreads retries apart.",
+            call.backoff_ms,
+            BACKOFF_BASE_MS,
+            BACKOFF_CAP_MS / 1000.0
+        );
+    };
+    let jitter = match b.jitter {
+        Jitter::None => "no jitter",
+        Jitter::Full => "full jitter",
+        Jitter::Equal => "equal jitter",
+        Jitter::Decorrelated => "decorrelated jitter",
+    };
+    match b.kind {
+        BackoffKind::Fixed => format!("Now a fixed ceiling of {:.0} ms, {jitter}.", b.base_ms),
+        BackoffKind::Exponential => format!(
+            "Now exponential: {:.0} ms × {}ⁿ, capped at {:.1} s, {jitter}; jitter spreads retries apart.",
+            b.base_ms,
+            b.multiplier,
+            b.cap_ms / 1000.0
+        ),
+    }
+}
+
 /// Changes the policy edge's breaker (a fresh one with the new setting).
 fn change_breaker(
     sim: &mut Sim,
@@ -278,4 +356,34 @@ pub fn set_bulkhead_size(sim: &mut Sim, size: u32) -> Result<(), ParamError> {
 /// The mean service time of the last service, in milliseconds.
 pub fn last_service_time_ms(sim: &Sim) -> f64 {
     sim.scenario().services.last().map_or(0.0, |s| s.service_time.mean_ms())
+}
+
+#[cfg(test)]
+mod help_tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn sim_of(id: &str) -> Sim {
+        Sim::new(crate::lab::Experiment::load(id).unwrap().scenario).unwrap()
+    }
+
+    /// The help under the breaker and backoff controls says what the
+    /// experiment's own policies do, not the page's teaching defaults.
+    #[wasm_bindgen_test]
+    fn the_help_describes_the_policies_in_force() {
+        let noise = breaker_help(&sim_of("breaker-noise"));
+        assert!(noise.starts_with("It opens when 3 calls in a row failed"), "{noise}");
+        let rate = breaker_help(&sim_of("circuit-breaker"));
+        assert!(rate.contains("50 % of the last 20 calls failed (10 at least)"), "{rate}");
+        assert!(rate.contains("then 5 trial calls"), "{rate}");
+        let none = breaker_help(&sim_of("retry-chain"));
+        assert!(none.starts_with("Switched on, it opens when"), "{none}");
+
+        let jitter = sim_of("backoff-jitter");
+        assert!(backoff_help(&jitter).contains("full jitter"), "{}", backoff_help(&jitter));
+        assert_eq!(Choices::read(&jitter).backoff, "full");
+        let fixed = backoff_help(&sim_of("retry-chain"));
+        assert!(fixed.starts_with("Now a fixed pause of"), "{fixed}");
+    }
 }
