@@ -98,33 +98,7 @@ pub fn chromedriver() -> Driver {
 
 /// Opens headless Chromium at `width`×`height` through the driver.
 pub async fn browser(driver: &Driver, width: u32, height: u32) -> Client {
-    let profile =
-        std::env::temp_dir().join(format!("brownout-e2e-{}-{}", std::process::id(), free_port()));
-    if let Ok(mut profiles) = driver.profiles.lock() {
-        profiles.push(profile.clone());
-    }
-    let chrome = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chrome,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-                format!("--window-size={width},{height}"),
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }
-    });
-    let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match ClientBuilder::native().capabilities(caps.clone()).connect(&driver.url).await {
-            Ok(client) => return client,
-            Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
+    open_chromium(driver, (width, height), &[], None).await
 }
 
 /// Sets a form control's value as a user would and fires `event` on it.
@@ -264,9 +238,23 @@ impl Lab {
 /// into `downloads` without asking.
 pub async fn browser_with(
     driver: &Driver,
-    (width, height): (u32, u32),
+    size: (u32, u32),
     extra: &[&str],
     downloads: &Path,
+) -> Client {
+    std::fs::create_dir_all(downloads).expect("the downloads folder");
+    open_chromium(driver, size, extra, Some(downloads)).await
+}
+
+/// A WebDriver session in a fresh headless Chromium with its background
+/// networking off, its profile folder registered with the driver (which
+/// ends the browser when it is dropped), and downloads saved into
+/// `downloads` when one is given.
+async fn open_chromium(
+    driver: &Driver,
+    (width, height): (u32, u32),
+    extra: &[&str],
+    downloads: Option<&Path>,
 ) -> Client {
     let profile =
         std::env::temp_dir().join(format!("brownout-e2e-{}-{}", std::process::id(), free_port()));
@@ -274,7 +262,6 @@ pub async fn browser_with(
         profiles.push(profile.clone());
     }
     let chrome = std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    std::fs::create_dir_all(downloads).expect("the downloads folder");
     let mut args: Vec<String> = [
         "--headless=new",
         "--no-sandbox",
@@ -293,16 +280,14 @@ pub async fn browser_with(
     args.push(format!("--window-size={width},{height}"));
     args.push(format!("--user-data-dir={}", profile.display()));
     args.extend(extra.iter().map(|a| a.to_string()));
-    let caps = serde_json::json!({
-        "goog:chromeOptions": {
-            "binary": chrome,
-            "args": args,
-            "prefs": {
-                "download.default_directory": downloads.display().to_string(),
-                "download.prompt_for_download": false,
-            }
-        }
-    });
+    let mut options = serde_json::json!({ "binary": chrome, "args": args });
+    if let Some(downloads) = downloads {
+        options["prefs"] = serde_json::json!({
+            "download.default_directory": downloads.display().to_string(),
+            "download.prompt_for_download": false,
+        });
+    }
+    let caps = serde_json::json!({ "goog:chromeOptions": options });
     let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
