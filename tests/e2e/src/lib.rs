@@ -155,6 +155,8 @@ pub async fn text_of(client: &Client, css: &str) -> String {
 /// A page of the lab opened on one experiment, with its driver.
 pub struct Lab {
     pub client: Client,
+    /// The simulated second the page pauses itself at (its `until`).
+    until_s: u32,
     _driver: Driver,
 }
 
@@ -170,17 +172,18 @@ impl Lab {
         client.goto(&format!("{site}?preset={id}&until={until_s}")).await.expect("page opens");
         wait_for(&client, "canvas#diagram").await;
         wait_for(&client, "#lesson-title").await;
-        Lab { client, _driver: driver }
+        Lab { client, until_s, _driver: driver }
     }
 
-    /// Plays the run at `speed` times real time until the page's clock
-    /// reads `seconds` (the `until` the lab was opened with), calling
-    /// `watch` with the clock about every 100 ms of real time. Panics if the
-    /// run does not get there within two real minutes.
-    pub async fn run_until<F>(&self, speed: &str, seconds: f64, mut watch: F)
+    /// Plays the run at `speed` times real time until it pauses itself at
+    /// the `until` the lab was opened with, calling `watch` with the clock
+    /// about every 100 ms of real time. Panics if the run does not get there
+    /// within two real minutes.
+    pub async fn run_until<F>(&self, speed: &str, mut watch: F)
     where
         F: AsyncFnMut(&Client, f64),
     {
+        let seconds = f64::from(self.until_s);
         set_control(&self.client, "speed", speed, "change").await;
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
@@ -205,6 +208,12 @@ impl Lab {
     pub async fn compared(&self, what: &str, pane: usize) -> f64 {
         let css = format!("#cmp-{what}-{pane}");
         data_value(&self.client, &css).await.unwrap_or_else(|| panic!("no figure in {css}"))
+    }
+
+    /// The share of requests answered at all in a pane, in full or
+    /// degraded, in per cent.
+    pub async fn answered(&self, pane: usize) -> f64 {
+        self.compared("success", pane).await + self.compared("degraded", pane).await
     }
 
     /// The choice the run itself marks as its answer to the lesson's

@@ -41,7 +41,7 @@ async fn circuit_breaker_trips_probes_and_closes_and_keeps_the_pool_free() {
     let lab = Lab::open("circuit-breaker", 60).await;
     let mut states: Vec<String> = Vec::new();
     let mut peaks = Peaks::default();
-    lab.run_until(SPEED, 60.0, async |client: &Client, _now| {
+    lab.run_until(SPEED, async |client: &Client, _now| {
         let state = breaker_class(client).await;
         if states.last() != Some(&state) {
             states.push(state);
@@ -63,15 +63,15 @@ async fn circuit_breaker_trips_probes_and_closes_and_keeps_the_pool_free() {
     assert!(peaks.saturation[1] >= 95.0, "{peaks:?}");
     assert!(peaks.saturation[0] < 60.0, "{peaks:?}");
     // With it, nearly every request gets an answer, full or degraded.
-    let with = lab.compared("success", 0).await + lab.compared("degraded", 0).await;
-    let without = lab.compared("success", 1).await + lab.compared("degraded", 1).await;
+    let with = lab.answered(0).await;
+    let without = lab.answered(1).await;
     assert!(with > 95.0 && without < 80.0, "answered {with} % with, {without} % without");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metastable_storm_outlives_its_trigger_unless_a_budget_stops_it() {
     let lab = Lab::open("metastable", 60).await;
-    lab.run_until(SPEED, 60.0, async |_: &Client, _| {}).await;
+    lab.run_until(SPEED, async |_: &Client, _| {}).await;
     lab.screenshot("metastable").await;
 
     let (storm, budget) = (lab.compared("success", 0).await, lab.compared("success", 1).await);
@@ -107,7 +107,7 @@ async fn metastable_storm_outlives_its_trigger_unless_a_budget_stops_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_amplification_is_27_without_a_budget_and_bounded_with_one() {
     let lab = Lab::open("retry-budget", 60).await;
-    lab.run_until(SPEED, 60.0, async |_: &Client, _| {}).await;
+    lab.run_until(SPEED, async |_: &Client, _| {}).await;
     lab.screenshot("retry-budget").await;
 
     assert_eq!(lab.answered_choice().await, 27.0);
@@ -124,12 +124,12 @@ async fn retry_amplification_is_27_without_a_budget_and_bounded_with_one() {
 async fn bulkheads_keep_the_healthy_path_answering() {
     let lab = Lab::open("bulkheads", 60).await;
     let mut peaks = Peaks::default();
-    lab.run_until(SPEED, 60.0, async |client: &Client, _| peaks.sample(client).await).await;
+    lab.run_until(SPEED, async |client: &Client, _| peaks.sample(client).await).await;
     lab.screenshot("bulkheads").await;
 
     assert_eq!(lab.answered_choice().await, 31.0);
-    let with = lab.compared("success", 0).await + lab.compared("degraded", 0).await;
-    let without = lab.compared("success", 1).await + lab.compared("degraded", 1).await;
+    let with = lab.answered(0).await;
+    let without = lab.answered(1).await;
     assert!(with > 95.0, "with bulkheads {with} % answered");
     assert!(without < 30.0, "without them {without} % answered");
     // Without bulkheads the slow search fills api's whole pool.
@@ -140,7 +140,7 @@ async fn bulkheads_keep_the_healthy_path_answering() {
 #[tokio::test(flavor = "multi_thread")]
 async fn graceful_degradation_answers_with_fallbacks_where_the_baseline_fails() {
     let lab = Lab::open("degradation", 60).await;
-    lab.run_until(SPEED, 60.0, async |_: &Client, _| {}).await;
+    lab.run_until(SPEED, async |_: &Client, _| {}).await;
     lab.screenshot("degradation").await;
 
     assert_eq!(lab.answered_choice().await, 34.0);
@@ -150,7 +150,7 @@ async fn graceful_degradation_answers_with_fallbacks_where_the_baseline_fails() 
     // The same share answered in full; the rest is degraded rather than
     // failed.
     let with = lab.compared("success", 0).await + degraded;
-    let without = lab.compared("success", 1).await + lab.compared("degraded", 1).await;
+    let without = lab.answered(1).await;
     assert!(with > 99.0 && without < 70.0, "answered {with} % against {without} %");
 }
 
@@ -159,7 +159,7 @@ async fn chaos_game_day_aborts_when_the_steady_state_fails() {
     let lab = Lab::open("chaos-game-day", 60).await;
     // The log keeps its last lines only: watch it as the run plays.
     let (mut faults_seen, mut aborted) = (0, String::new());
-    lab.run_until(SPEED, 60.0, async |client: &Client, _| {
+    lab.run_until(SPEED, async |client: &Client, _| {
         let chaos = client.find_all(Locator::Css("#events li.chaos")).await.unwrap();
         faults_seen = faults_seen.max(chaos.len());
         if aborted.is_empty() {
@@ -181,7 +181,7 @@ async fn chaos_game_day_aborts_when_the_steady_state_fails() {
 #[tokio::test(flavor = "multi_thread")]
 async fn full_jitter_spreads_the_retries_after_a_burst() {
     let lab = Lab::open("backoff-jitter", 60).await;
-    lab.run_until(SPEED, 60.0, async |_: &Client, _| {}).await;
+    lab.run_until(SPEED, async |_: &Client, _| {}).await;
     lab.screenshot("backoff-jitter").await;
 
     assert_eq!(lab.answered_choice().await, 96.0);
@@ -193,7 +193,7 @@ async fn full_jitter_spreads_the_retries_after_a_burst() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consecutive_failures_breaker_trips_on_noise_and_a_rate_breaker_does_not() {
     let lab = Lab::open("breaker-noise", 60).await;
-    lab.run_until(SPEED, 60.0, async |_: &Client, _| {}).await;
+    lab.run_until(SPEED, async |_: &Client, _| {}).await;
     lab.screenshot("breaker-noise").await;
 
     assert_eq!(lab.answered_choice().await, 6.0);
