@@ -72,10 +72,15 @@ pub struct Answer {
     pub nearest: usize,
 }
 
+/// The simulated time at which a question is answered.
+pub fn answer_time(question: &Question) -> brownout_sim::time::Micros {
+    brownout_sim::time::from_secs(question.after_s)
+}
+
 /// Reads the figure a question asks for off a running simulation; `None`
 /// before the run has reached the question's time or has the figure.
 pub fn answer(question: &Question, sim: &Sim, log: &EventLog) -> Option<Answer> {
-    if brownout_sim::time::to_secs(sim.now()) < question.after_s {
+    if sim.now() < answer_time(question) {
         return None;
     }
     let measured = measure(&question.measure, sim, log)?;

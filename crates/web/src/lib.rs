@@ -459,7 +459,7 @@ impl App {
         let pause_at = self.pause_at.clone();
         let answer = self.answer.clone();
         let question = self.experiment.scenario.lesson.as_ref().and_then(|l| l.question.clone());
-        let answer_at = question.as_ref().map(|q| (q.after_s * SECOND as f64).round() as Micros);
+        let answer_at = question.as_ref().map(lab::answer_time);
         let paused = ctx.link().callback(|_: ()| Msg::Paused);
         let figures = ctx.link().callback(Msg::Figures);
         let looped = ctx.link().callback(|_: ()| Msg::Looped);

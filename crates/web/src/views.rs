@@ -172,7 +172,7 @@ impl App {
             // without landing there (a link's start) is read as it stands.
             let answer = self.answer.borrow().clone().or_else(|| {
                 let sim = main.sim.borrow();
-                let late = sim.now() > (q.after_s * time::SECOND as f64).round() as u64;
+                let late = sim.now() > lab::answer_time(q);
                 if late { lab::answer(q, &sim, &main.log.borrow()) } else { None }
             });
             let now = main.figures.sim_seconds;
