@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Writes brownout.html: the whole page in one file that works from disk.
+"""Finishes the bundle: the page's Content-Security-Policy, and
+brownout.html, the whole page in one file that works from disk.
 
 Trunk runs this as a post_build hook (Trunk.toml) with TRUNK_STAGING_DIR set
 to the folder it is assembling; the folder may also be given as the only
-argument. It reads the index.html Trunk wrote there and adds brownout.html
-beside it, in which
+argument. It writes the policy into the index.html Trunk wrote there
+(scripts/csp.py says what the policy allows and why), and adds
+brownout.html beside it, which has a policy of its own and in which
 
 - each stylesheet is inlined as a <style> element,
 - the icon becomes a data: URL,
@@ -16,7 +18,8 @@ beside it, in which
 
 A page opened from file:// may not import modules or fetch files, so the
 file must not refer to anything else: any other local reference in the head
-is an error, not a silent omission. Nothing else in the folder is touched.
+is an error, not a silent omission. Nothing else in the folder is touched;
+run again on the same folder, the script writes the same bytes.
 
 Standard library only: python3 is on every machine that builds the page.
 """
@@ -27,6 +30,8 @@ import os
 import re
 import sys
 import textwrap
+
+import csp
 
 OUTPUT = "brownout.html"
 
@@ -77,6 +82,12 @@ def split_glue(glue):
     # The glue must be a single module: another import or export would need
     # a file beside the page.
     rest = glue[: exports[0].start()] + glue[exports[0].end():]
+    # The app's own exports (a `#[wasm_bindgen] pub fn`) are declared in
+    # place: `export function name(`. They become plain declarations,
+    # exported through the bindings object like the rest.
+    declared = re.compile(r"^export\s+((?:async\s+)?function\*?|class|const|let)\s+(\w+)", re.M)
+    inline_exports = [m.group(2) for m in declared.finditer(rest)]
+    rest = declared.sub(lambda m: f"{m.group(1)} {m.group(2)}", rest)
     other = re.search(r"^\s*(import|export)\b.*$", rest, re.M)
     if other:
         raise Problem(f"the JS glue has another module statement: {other.group(0).strip()!r}")
@@ -89,6 +100,8 @@ def split_glue(glue):
             names[parts[2]] = parts[0]
         elif parts:
             raise Problem(f"cannot read the export {item.strip()!r} of the JS glue")
+    for name in inline_exports:
+        names[name] = name
     if "default" not in names:
         raise Problem("the JS glue exports no default init function")
     return rest, names
@@ -151,8 +164,8 @@ try {{
 </script>"""
 
 
-def single_file(folder):
-    html = read(folder, "index.html")
+def single_file(folder, html):
+    """brownout.html made from the bundle in `folder` and its index.html."""
 
     # Trunk's loader: the one inline module script in the page.
     scripts = list(re.finditer(r'<script type="module">(.*?)</script>', html, re.S))
@@ -203,7 +216,17 @@ def single_file(folder):
     html = re.sub(
         r'(<p id="loading">).*?(</p>)', lambda m: m.group(1) + LOADING + m.group(2), html, flags=re.S
     )
-    return html
+    return csp.protect_single_file(html)
+
+
+def write(folder, name, text):
+    """Writes beside the file and then renames: a failed write leaves no
+    half file behind."""
+    target = os.path.join(folder, name)
+    with open(target + ".part", "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(target + ".part", target)
+    return target
 
 
 def main():
@@ -212,18 +235,18 @@ def main():
     folder = sys.argv[1] if len(sys.argv) == 2 else os.environ.get("TRUNK_STAGING_DIR")
     if not folder:
         sys.exit(f"{sys.argv[0]}: name the bundle's folder, or set TRUNK_STAGING_DIR (Trunk does)")
+    # Both files are made before either is written: a problem leaves the
+    # folder as Trunk wrote it.
     try:
-        html = single_file(folder)
-    except Problem as problem:
+        index = read(folder, "index.html")
+        protected = csp.protect_index(index)
+        html = single_file(folder, protected)
+    except (Problem, csp.Problem) as problem:
         sys.exit(f"{sys.argv[0]}: cannot write {OUTPUT}: {problem}")
-    # Written beside the file and then renamed: a failed write leaves no
-    # half file behind.
-    target = os.path.join(folder, OUTPUT)
-    with open(target + ".part", "w", encoding="utf-8") as f:
-        f.write(html)
-    os.replace(target + ".part", target)
+    if protected != index:
+        write(folder, "index.html", protected)
+    target = write(folder, OUTPUT, html)
     print(f"{sys.argv[0]}: wrote {target} ({len(html.encode('utf-8')) / 1024:.0f} KiB)")
-
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 //! Properties that hold for every valid scenario, checked on random ones:
 //! no panic, every client request ends exactly once, the per-second series
-//! add up to the totals, and the same seed gives the same report.
+//! add up to the totals, the same seed gives the same report, and so does
+//! the same run advanced in any steps.
 
 use brownout_sim::bulkhead::BulkheadConfig;
 use brownout_sim::capacity::{AutoscaleConfig, OutlierConfig};
@@ -366,6 +367,34 @@ proptest! {
             serde_json::to_string(&sim.report()).unwrap()
         };
         prop_assert_eq!(run(scenario.clone()), run(scenario));
+    }
+
+    /// How a run is cut into steps changes nothing in it. The page
+    /// advances by what each frame allows (real time since the last frame,
+    /// cut short after a hidden tab or a stall; a budget of events per
+    /// frame), so this is what keeps a resumed tab or a slow frame from
+    /// tripping a breaker or bursting the load: the run is the one a single
+    /// advance over the same time gives.
+    #[test]
+    fn how_a_run_is_cut_into_steps_changes_nothing(
+        scenario in scenario(),
+        steps in proptest::collection::vec((1..3 * SECOND, 1..5_000u64), 1..40),
+    ) {
+        let end = 15 * SECOND;
+        let mut whole = Sim::new(scenario.clone()).unwrap();
+        whole.advance_to(end);
+        let mut stepped = Sim::new(scenario).unwrap();
+        for &(length, budget) in steps.iter().cycle() {
+            if stepped.now() >= end {
+                break;
+            }
+            stepped.advance_to_within((stepped.now() + length).min(end), budget);
+        }
+        prop_assert_eq!(stepped.now(), end);
+        prop_assert_eq!(
+            serde_json::to_string(&stepped.report()).unwrap(),
+            serde_json::to_string(&whole.report()).unwrap()
+        );
     }
 }
 

@@ -16,6 +16,22 @@ type FrameSlot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
 
 thread_local! {
     static RUNNING: Cell<usize> = const { Cell::new(0) };
+    static HALTED: Cell<bool> = const { Cell::new(false) };
+    static FRAMES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Frames run by all the loops of this page since it loaded. Beside the
+/// browser's own count of frames it shows how many loops really run, which
+/// [`running_loops`] can only count as created and not yet dropped.
+pub fn frames_run() -> u64 {
+    FRAMES.with(Cell::get)
+}
+
+/// Stops every loop of the page for good: after a panic the app's state
+/// may be half-changed, and a frame drawn from it would only panic again
+/// or show something untrue. The panic banner says what happened.
+pub fn halt_all() {
+    HALTED.with(|h| h.set(true));
 }
 
 /// Number of animation loops alive in this page.
@@ -44,6 +60,10 @@ impl AnimationLoop {
         let (inner_slot, inner_pending) = (slot.clone(), pending.clone());
         *slot.borrow_mut() = Some(Closure::new(move |timestamp: f64| {
             inner_pending.set(None);
+            if HALTED.with(Cell::get) {
+                return;
+            }
+            FRAMES.with(|n| n.set(n.get() + 1));
             frame(timestamp);
             inner_pending.set(request(&inner_slot));
         }));

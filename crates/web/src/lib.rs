@@ -54,8 +54,8 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, HtmlElement, HtmlInpu
 use yew::prelude::*;
 
 use address::{Baseline, Ignored, Shown, View};
-pub use animation::running_loops;
 use animation::AnimationLoop;
+pub use animation::{frames_run, running_loops};
 use brownout_sim::phase::PhaseMap;
 use controls::{on_select, on_switch};
 use diagram::{Badge, Hit, Layout, Look, Motion, Painter, Placement, Scene};
@@ -622,7 +622,9 @@ impl App {
                     let width = canvas.client_width() as f64;
                     let want = charts::height_for(width);
                     if (canvas.client_height() as f64 - want).abs() > 1.0 {
-                        let _ = canvas.set_attribute("style", &format!("height:{want}px"));
+                        // Through the CSS object model: the page's
+                        // Content-Security-Policy refuses style attributes.
+                        let _ = canvas.style().set_property("height", &format!("{want}px"));
                     }
                     if let Some(ctx2d) = prepare(&canvas, 1.0) {
                         let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
@@ -1126,6 +1128,7 @@ impl Component for App {
             self.start_animation(ctx);
         }
         self.paint_theme();
+        self.size_diagrams();
         if std::mem::take(&mut self.select_shared) {
             if let Some(field) = self.shared_field.cast::<HtmlInputElement>() {
                 let _ = field.focus();
@@ -1447,6 +1450,24 @@ fn post_height(height: f64) {
 }
 
 impl App {
+    /// Gives each diagram of the full page the height its graph needs at
+    /// the theme's zoom; an embedded page's diagrams fill its frame, as the
+    /// stylesheet sizes them. Through the CSS object model, not a style
+    /// attribute, which the page's Content-Security-Policy refuses.
+    fn size_diagrams(&self) {
+        let zoom = self.theme.get().zoom();
+        for pane in &self.panes {
+            let Some(canvas) = pane.canvas.cast::<HtmlElement>() else { continue };
+            let style = canvas.style();
+            if self.embed {
+                let _ = style.remove_property("height");
+            } else {
+                let height = diagram::height_for(&pane.sim.borrow()) * zoom;
+                let _ = style.set_property("height", &format!("{height:.0}px"));
+            }
+        }
+    }
+
     /// Sets the theme's colours as custom properties on the app's root
     /// and, when the app owns the page, on the whole document, so that the
     /// page behind the app matches. Through the CSS object model, which a
@@ -1501,23 +1522,50 @@ fn share_cells(name: &str, shares: Option<Shares>) -> Html {
     }
 }
 
-/// Writes any panic to the console and into a visible banner, so that a
-/// bug shows as a message instead of a frozen canvas.
+/// Writes any panic to the console and into a visible banner, and stops
+/// the animation, so that a bug shows as a message instead of a frozen
+/// canvas.
+///
+/// The first panic is the one worth reading: a panic leaves the app's
+/// state half-changed, so later ones (a cell still borrowed, say) are
+/// consequences. The banner keeps the first message; the console gets
+/// every one.
+///
+/// Through Yew's own setter: Yew's renderer replaces a plain
+/// `std::panic::set_hook` with its console-only hook unless told that the
+/// page has one.
 pub fn install_panic_banner() {
-    std::panic::set_hook(Box::new(|info| {
+    yew::set_custom_panic_hook(Box::new(|info| {
         let message = info.to_string();
-        web_sys::console::error_1(&message.clone().into());
-        if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-            if let Ok(banner) = doc.create_element("div") {
-                banner.set_id("fatal");
-                banner.set_attribute("role", "alert").ok();
-                banner.set_text_content(Some(&format!(
-                    "Brownout stopped on an internal error: {message}"
-                )));
-                if let Some(body) = doc.body() {
-                    body.prepend_with_node_1(&banner).ok();
-                }
-            }
-        }
+        web_sys::console::error_1(&format!("Brownout: {message}").into());
+        animation::halt_all();
+        show_fatal(&message);
     }));
+}
+
+/// Puts `message` in the page's error banner, as text, unless a banner is
+/// already there.
+fn show_fatal(message: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    if doc.get_element_by_id("fatal").is_some() {
+        return;
+    }
+    let Ok(banner) = doc.create_element("div") else { return };
+    banner.set_id("fatal");
+    let _ = banner.set_attribute("role", "alert");
+    banner.set_text_content(Some(&format!(
+        "Brownout stopped on an internal error, and its animation with it: {message}. \
+         Reload the page to start again."
+    )));
+    if let Some(body) = doc.body() {
+        let _ = body.prepend_with_node_1(&banner);
+    }
+}
+
+/// Panics with `message`. Nothing in the page calls it: it lets the
+/// end-to-end tests check, in the shipped bundle, that a panic stops the
+/// animation and shows its message (`window.wasmBindings.panic_for_test`).
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn panic_for_test(message: &str) {
+    panic!("{message}");
 }

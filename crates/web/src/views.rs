@@ -6,7 +6,7 @@ use brownout_sim::{time, ServiceTime, Sim};
 use yew::prelude::*;
 
 use crate::address::Shown;
-use crate::diagram::{self, Hit};
+use crate::diagram::Hit;
 use crate::events::{self, Mark};
 use crate::figures::{times, KeyFigures};
 use crate::{charts, lab, palette, policies, share, App, Msg};
@@ -14,10 +14,10 @@ use crate::{charts, lab, palette, policies, share, App, Msg};
 impl App {
     /// The diagrams, one per pane; on the full page with a hint and the
     /// legend. An embedded page's diagrams fill its frame (the stylesheet
-    /// sizes them); the full page's are as tall as their graph needs.
+    /// sizes them); the full page's are as tall as their graph needs,
+    /// which [`App::size_diagrams`] sets after each render.
     pub(crate) fn view_stage(&self, ctx: &Context<Self>, embed: bool) -> Html {
         let link = ctx.link();
-        let zoom = self.theme.get().zoom();
         html! {
             <section class={classes!("stage", self.compare.then_some("comparing"))} aria-label="Service diagram">
                 <div class="panes">
@@ -28,7 +28,6 @@ impl App {
                             sim.scenario().services.len(),
                             pane.figures.policies.breaker.map(|s| format!(
                                 "; the circuit breaker on {policy_edge} is {}", events::state_name(s))).unwrap_or_default());
-                        let height = (!embed).then(|| format!("height:{:.0}px", diagram::height_for(&sim) * zoom));
                         let down = link.callback(move |e: MouseEvent| Msg::Down(i, e.offset_x() as f64, e.offset_y() as f64));
                         let moved = link.callback(|e: MouseEvent| Msg::Move(e.offset_x() as f64, e.offset_y() as f64));
                         let up = link.callback(|_: MouseEvent| Msg::Up);
@@ -38,7 +37,6 @@ impl App {
                                     <figcaption class="pane-label">{ &pane.label }</figcaption>
                                 }
                                 <canvas id={if i == 0 { "diagram".to_string() } else { format!("diagram-{i}") }}
-                                    style={height}
                                     ref={pane.canvas.clone()} role="img" aria-label={label}
                                     onmousedown={down} onmousemove={moved} onmouseup={up.clone()} onmouseleave={up} />
                             </figure>
@@ -232,15 +230,15 @@ impl App {
         html! {
             <ul class="legend" aria-label="Legend">
                 { for palette::DOT_KINDS.iter().map(|&k| html! {
-                    <li><span class="swatch" style={format!("background:{}", palette::dot_colour(k))}></span>
+                    <li><span class={classes!("swatch", format!("dot-{}", palette::dot_slug(k)))}></span>
                         { palette::dot_label(k) }</li>
                 }) }
                 <li><span class="gauge-swatch"></span>{ "workers busy / queue used (red when 90 % full)" }</li>
                 <li class="legend-badges">{ "circuit breaker:" }
                     { for palette::BREAKER_STATES.iter().map(|&state| {
-                        let (fill, text) = palette::breaker_colours(state);
+                        let state_class = format!("breaker-{}", events::state_name(state).to_lowercase());
                         html! {
-                            <span class="badge-swatch" style={format!("background:{fill};color:{text}")}>
+                            <span class={classes!("badge-swatch", state_class)}>
                                 { events::state_name(state) }
                             </span>
                         }

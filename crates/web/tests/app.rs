@@ -3,7 +3,7 @@
 
 use brownout_sim::time::SECOND;
 use brownout_sim::{Scenario, Sim};
-use brownout_web::{running_loops, App};
+use brownout_web::{frames_run, running_loops, App};
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -55,6 +55,91 @@ async fn mounts_the_diagram_and_the_sliders() {
     app.destroy();
     TimeoutFuture::new(50).await;
     assert_eq!(running_loops(), 0, "unmounting stops the animation loop");
+}
+
+/// Counts the browser's animation frames for `ms` milliseconds with a
+/// requestAnimationFrame loop of the test's own.
+async fn browser_frames_during(ms: u32) -> u32 {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+
+    type Slot = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+    let count = Rc::new(Cell::new(0u32));
+    let slot: Slot = Rc::new(RefCell::new(None));
+    let (inner_count, inner_slot) = (count.clone(), slot.clone());
+    *slot.borrow_mut() = Some(Closure::new(move |_: f64| {
+        inner_count.set(inner_count.get() + 1);
+        if let Some(f) = inner_slot.borrow().as_ref() {
+            let _ = web_sys::window().unwrap().request_animation_frame(f.as_ref().unchecked_ref());
+        }
+    }));
+    let window = web_sys::window().unwrap();
+    let started = count.get();
+    let first =
+        slot.borrow().as_ref().unwrap().as_ref().unchecked_ref::<js_sys::Function>().clone();
+    window.request_animation_frame(&first).unwrap();
+    TimeoutFuture::new(ms).await;
+    // Dropping the closure ends the test's loop; a frame already asked for
+    // would call a freed closure, so the slot is emptied only after one
+    // more frame's time.
+    let counted = count.get() - started;
+    let _keep = slot.borrow_mut().take();
+    TimeoutFuture::new(50).await;
+    counted
+}
+
+/// Waits until `running_loops()` is `want`, and checks it stays there
+/// for a moment; panics with `what` if it is not within two seconds. Yew
+/// renders, and so starts and stops loops, on its own scheduler.
+async fn loops_settle_at(want: usize, what: &str) {
+    for _ in 0..400 {
+        if running_loops() == want {
+            TimeoutFuture::new(20).await;
+            assert_eq!(running_loops(), want, "{what}: not steady");
+            return;
+        }
+        assert!(running_loops() <= want.max(1), "{what}: {} loops", running_loops());
+        TimeoutFuture::new(5).await;
+    }
+    panic!("{what}: {} loops, not {want}", running_loops());
+}
+
+/// Mounted and unmounted again and again, some copies unmounted as soon
+/// as they render, the app leaves exactly one loop running: the count of
+/// live loops says so, and so do the frames the loops run beside the
+/// frames the browser draws (two loops would run two frames per frame).
+#[wasm_bindgen_test]
+async fn mounting_and_unmounting_again_and_again_leaves_one_loop() {
+    let base = running_loops();
+    for round in 0..30 {
+        let (app, root) = mount();
+        loops_settle_at(base + 1, &format!("round {round}, mounted")).await;
+        if round % 3 == 0 {
+            TimeoutFuture::new(50).await;
+        }
+        app.destroy();
+        root.remove();
+        loops_settle_at(base, &format!("round {round}, unmounted")).await;
+    }
+    assert_eq!(base, 0, "another test left its app mounted");
+    let (app, root) = mount();
+    loops_settle_at(1, "mounted at last").await;
+    TimeoutFuture::new(300).await;
+    let before = frames_run();
+    let browser = browser_frames_during(1_000).await;
+    let ran = frames_run() - before;
+    assert!(browser >= 10, "the browser drew {browser} frames in a second");
+    assert!(
+        ran as f64 <= browser as f64 * 1.2 + 3.0 && ran as f64 >= browser as f64 * 0.8 - 3.0,
+        "the app ran {ran} frames while the browser drew {browser}"
+    );
+    app.destroy();
+    root.remove();
+    loops_settle_at(0, "unmounted at last").await;
+    let after = frames_run();
+    TimeoutFuture::new(300).await;
+    assert_eq!(frames_run(), after, "no frame runs after the last unmount");
 }
 
 #[wasm_bindgen_test]

@@ -446,3 +446,50 @@ pub async fn clock_passes(client: &Client, seconds: f64, within: Duration) -> f6
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A Chrome DevTools Protocol command for the page the session is on,
+/// sent through chromedriver's `goog/cdp/execute`. WebDriver has no word
+/// for freezing a page or running a script before the page's own.
+#[derive(Debug)]
+struct DevTools {
+    method: String,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.method, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Sends a DevTools command (`Page.setWebLifecycleState`, say) to the
+/// page and returns its result.
+pub async fn devtools(
+    client: &Client,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let command = DevTools { method: method.into(), params };
+    client.issue_cmd(command).await.unwrap_or_else(|e| panic!("{method}: {e}"))
+}
+
+/// Runs `script` in every document the page opens from now on, before
+/// the document's own scripts; DevTools runs it whatever the page's
+/// Content-Security-Policy says.
+pub async fn before_every_document(client: &Client, script: &str) {
+    devtools(
+        client,
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({ "source": script }),
+    )
+    .await;
+}

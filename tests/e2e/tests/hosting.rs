@@ -189,6 +189,35 @@ fn hook_adds_only_the_single_file_and_the_same_one_each_time() {
     std::fs::remove_dir_all(&staging).unwrap();
 }
 
+/// The hook writes the page's Content-Security-Policy into the index.html
+/// Trunk wrote (which has none), right after its charset and before
+/// anything the policy governs, naming Trunk's loader by its hash; run on a
+/// page that has the policy, it leaves the page as it is.
+#[test]
+fn hook_writes_the_policy_into_index_html() {
+    let staging = copy_of_bundle("hook-policy", &[]);
+    let built = std::fs::read_to_string(staging.join("index.html")).unwrap();
+    let start = built.find("  <meta http-equiv=\"Content-Security-Policy\"").expect("a policy");
+    let end = start + built[start..].find('\n').unwrap() + 1;
+    let as_trunk_wrote = format!("{}{}", &built[..start], &built[end..]);
+    std::fs::write(staging.join("index.html"), &as_trunk_wrote).unwrap();
+    let output = run_hook(&staging);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let written = std::fs::read_to_string(staging.join("index.html")).unwrap();
+    assert_eq!(written, built, "the hook writes the policy the build has");
+    let head = &written[..written.find("<script").unwrap()];
+    assert!(head.contains("script-src 'self' 'sha256-"), "the policy comes before the loader");
+
+    // Any other inline script would run under the policy only if it were
+    // named in it: the hook refuses to guess.
+    let extra = written.replace("</body>", "<script>window.other = 1;</script></body>");
+    std::fs::write(staging.join("index.html"), extra).unwrap();
+    let output = run_hook(&staging);
+    assert!(!output.status.success(), "the hook took a second inline script");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("one inline script"));
+    std::fs::remove_dir_all(&staging).unwrap();
+}
+
 /// Without the wasm module the hook fails, names the missing file, and
 /// writes nothing (Trunk then stops the build with the hook's message).
 #[test]
@@ -214,11 +243,13 @@ fn hook_names_a_missing_file_and_writes_nothing() {
     std::fs::remove_dir_all(&staging).unwrap();
 }
 
-/// `trunk serve` adds a script to index.html that reloads the page over a
-/// WebSocket; the hook leaves it out of brownout.html, which has no server
-/// to reload from, and keeps any other classic script. The staging folder
-/// here gets a script shaped like Trunk's, with the address placeholders
-/// that `trunk serve` fills in only as it serves index.html.
+/// `trunk serve` without `--no-autoreload` adds a script to index.html
+/// that reloads the page over a WebSocket. The hook leaves it out of
+/// brownout.html, which has no server to reload from, and out of the
+/// served page's policy: the page runs, its reloads are refused (hence
+/// `scripts/serve.sh` turns them off). The staging folder here gets a
+/// script shaped like Trunk's, with the address placeholders that
+/// `trunk serve` fills in only as it serves index.html.
 #[test]
 fn hook_leaves_out_trunk_serves_reload_script() {
     let staging = copy_of_bundle("hook-reload", &[]);
@@ -226,16 +257,18 @@ fn hook_leaves_out_trunk_serves_reload_script() {
     let reload =
         "<script>\"use strict\";\n(function () {\n  const address = '{{__TRUNK_ADDRESS__}}';\n  \
                   const url = 'ws://' + address + '/.well-known/trunk/ws';\n})();\n</script>";
-    let kept = "<script>window.keptByTheHook = 1;</script>";
-    let served = index.replace("</body>", &format!("{kept}\n{reload}\n</body>"));
+    let served = index.replace("</body>", &format!("{reload}\n</body>"));
     assert_ne!(served, index, "index.html has a </body>");
-    std::fs::write(staging.join("index.html"), served).unwrap();
+    std::fs::write(staging.join("index.html"), &served).unwrap();
     let output = run_hook(&staging);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let single = std::fs::read_to_string(staging.join("brownout.html")).unwrap();
     assert!(!single.contains(".well-known/trunk/ws"), "the reload script is still there");
     assert!(!single.contains("__TRUNK_ADDRESS__"));
-    assert!(single.contains(kept), "another script went too");
+    // The served page's policy is the build's: the loader's hash only.
+    let policy = |html: &str| html.lines().find(|l| l.contains("http-equiv")).unwrap().to_string();
+    let written = std::fs::read_to_string(staging.join("index.html")).unwrap();
+    assert_eq!(policy(&written), policy(&index));
     std::fs::remove_dir_all(&staging).unwrap();
 }
 
