@@ -332,6 +332,12 @@ async fn a_bad_address_is_named_as_text_and_the_rest_applies() {
 
 /// A small deterministic generator for the abuse test: the same sequence
 /// of gestures on every run, so that a failure can be replayed.
+/// The simulated time the clock shows, in seconds (`t = 12.3 s`).
+fn clock_seconds(root: &Element) -> f64 {
+    let clock = text(root, "#clock");
+    clock.trim_start_matches("t = ").trim_end_matches(" s").parse().unwrap_or(0.0)
+}
+
 struct Gestures(u64);
 
 impl Gestures {
@@ -348,11 +354,12 @@ impl Gestures {
     }
 }
 
-/// Every control of the page, driven to random values for a few
+/// Every control of the page, driven to random values for three
 /// simulated minutes: in range, at both ends, past them and not numbers
 /// at all, with experiments switched and the comparison toggled between.
-/// The page must never panic or freeze: at the end the clock still
-/// advances, no internal-error banner is shown, and the figures still read.
+/// The page must never panic or freeze: frames keep coming between the
+/// bursts of gestures, at the end the clock still advances, no
+/// internal-error banner is shown, and the figures still read.
 #[wasm_bindgen_test]
 async fn random_gestures_on_every_control_never_panic_or_freeze() {
     brownout_web::install_panic_banner();
@@ -360,7 +367,14 @@ async fn random_gestures_on_every_control_never_panic_or_freeze() {
     TimeoutFuture::new(200).await;
     let mut g = Gestures(0x9e37_79b9_7f4a_7c15);
     let garbage = ["", "abc", "-1", "1e308", "-1e308", "NaN", "Infinity", "0x10", "99999999999"];
-    for round in 0..400 {
+    // Simulated time played, summed over the runs the gestures start
+    // (a new experiment or seed starts its clock again at zero).
+    let (mut played, mut last_clock) = (0.0f64, 0.0f64);
+    let (mut frames_seen, mut round) = (frames_run(), 0u32);
+    let deadline = js_sys::Date::now() + 120_000.0;
+    while played < 180.0 {
+        assert!(js_sys::Date::now() < deadline, "only {played:.0} s simulated in two minutes");
+        round += 1;
         let controls = root.query_selector_all("input, select").unwrap();
         let element: Element =
             controls.item(g.below(controls.length() as usize) as u32).unwrap().dyn_into().unwrap();
@@ -398,6 +412,20 @@ async fn random_gestures_on_every_control_never_panic_or_freeze() {
         }
         if round % 8 == 0 {
             TimeoutFuture::new(30).await;
+        }
+        if round % 40 == 0 {
+            // Between bursts of gestures the run plays fast for a moment,
+            // so that minutes of simulated time pass under them.
+            set(&root, "#speed", "20", "change");
+            if text(&root, "#play") == "Play" {
+                find(&root, "#play").dyn_into::<web_sys::HtmlElement>().unwrap().click();
+            }
+            TimeoutFuture::new(300).await;
+            assert!(frames_run() > frames_seen, "round {round}: no frame in 300 ms");
+            frames_seen = frames_run();
+            let clock = clock_seconds(&root);
+            played += if clock >= last_clock { clock - last_clock } else { clock };
+            last_clock = clock;
         }
     }
     assert!(
