@@ -40,6 +40,7 @@ mod palette;
 mod policies;
 mod settings;
 mod share;
+mod stats;
 mod surface;
 mod views;
 
@@ -478,6 +479,12 @@ impl App {
         // MAX_FRAME_GAP_MS) or an exhausted event budget both fall behind.
         let (mut wanted_ms, mut got_ms) = (0.0f64, 0.0f64);
         self.animation = Some(AnimationLoop::start(move |now_ms| {
+            // The frame's own work, for the frame statistics (stats.rs).
+            let work_start = stats::now_ms();
+            let mut painted = false;
+            if let Some(target) = stats::take_fast_forward() {
+                fast_forward.set(Some(target));
+            }
             let real = last_frame.map_or(0.0, |t| (now_ms - t).max(0.0));
             let gap = real.min(MAX_FRAME_GAP_MS);
             last_frame = Some(now_ms);
@@ -598,6 +605,7 @@ impl App {
                             look,
                             false,
                         );
+                        painted |= i == 0;
                     }
                     let badge = painters[i].badge(policies::policy_edge(&sim));
                     if badge != shown_badges[i] {
@@ -615,7 +623,11 @@ impl App {
                 last_figures = now_ms;
                 let all = panes
                     .iter()
-                    .map(|(sim, log, _)| Figures::read(&sim.borrow(), &log.borrow(), lagging))
+                    .zip(&painters)
+                    .map(|((sim, log, _), painter)| Figures {
+                        crowd: painter.crowd(),
+                        ..Figures::read(&sim.borrow(), &log.borrow(), lagging)
+                    })
                     .collect();
                 if let Some(canvas) = charts.cast::<HtmlCanvasElement>() {
                     let sim = panes[0].0.borrow();
@@ -650,6 +662,8 @@ impl App {
                 }
                 figures.emit(all);
             }
+            let work = stats::now_ms() - work_start;
+            stats::record(now_ms, work, painted, painters[0].dots());
         }));
     }
 
