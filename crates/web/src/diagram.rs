@@ -323,7 +323,9 @@ fn stride_for(in_flight: usize, last: usize) -> usize {
     let cap = CAP.with(std::cell::Cell::get);
     let needed = in_flight.div_ceil(cap).max(1);
     let last = last.max(1);
-    if needed > last || in_flight.saturating_mul(10) < (last - 1).saturating_mul(cap) * 9 {
+    if needed > last
+        || in_flight.saturating_mul(10) < (last - 1).saturating_mul(cap).saturating_mul(9)
+    {
         needed
     } else {
         last
@@ -869,4 +871,65 @@ pub fn svg(
     let mut svg = crate::surface::SvgSurface::new(width, height, (fit.width, fit.height), title);
     Painter::default().paint(&mut svg, scene, (fit.width, fit.height), 0.0, look, true);
     svg.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use brownout_sim::time::MILLISECOND;
+    use brownout_sim::{Scenario, Sim};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    /// The messages in the sample, known by their edge, lane and sending
+    /// instant (as the painter recovers it).
+    fn sample(sim: &Sim, stride: usize) -> Vec<(usize, bool, u64)> {
+        let edges = sim.edges();
+        sim.dots()
+            .filter(|dot| sampled(dot, edges[dot.edge].latency, sim.now(), stride))
+            .map(|dot| {
+                let travelled = (f64::from(dot.progress) * edges[dot.edge].latency as f64).round();
+                (dot.edge, dot.response, sim.now() - travelled as u64)
+            })
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn the_sample_keeps_its_messages_from_frame_to_frame() {
+        let scenario = crowd();
+        let mut sim = Sim::new(scenario).unwrap();
+        sim.advance_to(3 * brownout_sim::time::SECOND);
+        let before = sample(&sim, 4);
+        let all = sim.dots().count();
+        assert!(all > 2_000, "a crowd: {all}");
+        // About a quarter of them, spread over every edge.
+        assert!(
+            (before.len() as f64 / all as f64 - 0.25).abs() < 0.05,
+            "{} of {all}",
+            before.len()
+        );
+        // One frame later, every sampled message still in flight is still
+        // in the sample, and no message that was left out has joined it.
+        sim.advance_to(sim.now() + 16 * MILLISECOND);
+        let after = sample(&sim, 4);
+        let all_after: Vec<_> = sample(&sim, 1);
+        for message in &before {
+            assert_eq!(all_after.contains(message), after.contains(message), "{message:?}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_stride_changes_only_past_a_margin() {
+        assert_eq!(stride_for(100, 1), 1);
+        assert_eq!(stride_for(DOTS_CAP + 1, 1), 2);
+        // Hovering just under the boundary keeps the sample as it is.
+        assert_eq!(stride_for(DOTS_CAP - 10, 2), 2);
+        // Well under it, every dot again.
+        assert_eq!(stride_for(DOTS_CAP / 2, 2), 1);
+        assert_eq!(stride_for(4 * DOTS_CAP, 2), 4);
+    }
+
+    fn crowd() -> Scenario {
+        brownout_sim::preset("crowd").expect("the crowd preset")
+    }
 }
