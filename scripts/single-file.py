@@ -77,10 +77,15 @@ def split_glue(glue):
     # The glue must be a single module: another import or export would need
     # a file beside the page.
     rest = glue[: exports[0].start()] + glue[exports[0].end():]
+    # The app's own `#[wasm_bindgen]` functions (the frame statistics the
+    # benchmarks read) are exported where they are declared: declared
+    # here without the keyword, and exported with the rest below.
+    declared = re.findall(r"^export function (\w+)\s*\(", rest, re.M)
+    rest = re.sub(r"^export (function \w+\s*\()", r"\1", rest, flags=re.M)
     other = re.search(r"^\s*(import|export)\b.*$", rest, re.M)
     if other:
         raise Problem(f"the JS glue has another module statement: {other.group(0).strip()!r}")
-    names = {}
+    names = {name: name for name in declared}
     for item in exports[0].group(1).split(","):
         parts = item.split()
         if len(parts) == 1:
