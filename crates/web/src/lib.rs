@@ -472,6 +472,7 @@ impl App {
         let mut shown_motion: Vec<Option<Motion>> = vec![None; panes.len()];
         let mut last_frame: Option<f64> = None;
         let mut last_figures = f64::NEG_INFINITY;
+        let mut charts_due = false;
         let mut posted_height = 0.0;
         let mut lagging = false;
         // Real and simulated time over the recent frames, to tell whether
@@ -619,16 +620,11 @@ impl App {
                     }
                 }
             }
-            if now_ms - last_figures >= FIGURES_EVERY_MS {
-                last_figures = now_ms;
-                let all = panes
-                    .iter()
-                    .zip(&painters)
-                    .map(|((sim, log, _), painter)| Figures {
-                        crowd: painter.crowd(),
-                        ..Figures::read(&sim.borrow(), &log.borrow(), lagging)
-                    })
-                    .collect();
+            // A refresh's work is split over two frames, so that neither
+            // is long: the figures (and Yew's render) in one, the charts
+            // (and an embedded page's height) in the next.
+            if charts_due {
+                charts_due = false;
                 if let Some(canvas) = charts.cast::<HtmlCanvasElement>() {
                     let sim = panes[0].0.borrow();
                     let width = canvas.client_width() as f64;
@@ -660,6 +656,18 @@ impl App {
                         post_height(height);
                     }
                 }
+            }
+            if now_ms - last_figures >= FIGURES_EVERY_MS {
+                last_figures = now_ms;
+                let all = panes
+                    .iter()
+                    .zip(&painters)
+                    .map(|((sim, log, _), painter)| Figures {
+                        crowd: painter.crowd(),
+                        ..Figures::read(&sim.borrow(), &log.borrow(), lagging)
+                    })
+                    .collect();
+                charts_due = true;
                 figures.emit(all);
             }
             let work = stats::now_ms() - work_start;

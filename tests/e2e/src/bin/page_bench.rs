@@ -77,10 +77,12 @@ struct Frames {
 impl Frames {
     fn line(&self) -> String {
         format!(
-            "frame work p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {} frames; {:.1} frames/s; \
+            "frame work p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} frames; \
+             {:.1} frames/s; \
              in flight {:.0}–{:.0}, drawn {:.0}–{:.0}; simulated t = {:.1} → {:.1} s",
             percentile(&self.work, 50.0),
             percentile(&self.work, 95.0),
+            percentile(&self.work, 99.0),
             percentile(&self.work, 100.0),
             self.work.len(),
             self.fps,
