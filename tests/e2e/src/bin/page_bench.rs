@@ -266,6 +266,11 @@ async fn shots(site: &str) {
             evaluate(&client, &format!("wasmBindings.set_dots_cap({cap}); return null;")).await;
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
+        // The note, when there is one, in view with the diagram's bottom.
+        let scroll = "const note = document.getElementById('crowd-note');
+                      if (note) note.scrollIntoView({ block: 'end' }); return null;";
+        evaluate(&client, scroll).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let path = screenshot(&client, name).await;
         println!("screenshot: {}", path.display());
         client.close().await.expect("close");
