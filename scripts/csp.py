@@ -4,8 +4,8 @@ The policy says what the page may load and run: its own files, the one
 inline script Trunk writes to start the wasm module (named by the SHA-256
 of its text, so no other inline script runs), WebAssembly compiled from
 its own module ('wasm-unsafe-eval', which instantiating any module needs),
-and images and clips it makes itself (data: and blob: URLs, for the PNG
-and WebM exports). Nothing from another origin, no inline event handler,
+and images and clips it makes itself (data: and blob: URLs, for the PNG,
+SVG and WebM exports, which it may also read back). Nothing from another origin, no inline event handler,
 no style attribute, no plugin, no <base>, no form submission. A page that
 a link or a scenario file tricked into writing HTML could therefore run
 nothing of it.
@@ -37,7 +37,9 @@ SERVED = [
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src blob:",
-    "connect-src 'self'",
+    # blob: URLs are made by the page itself (its exports); reading one
+    # back reaches nothing outside it.
+    "connect-src 'self' blob:",
     "base-uri 'none'",
     "form-action 'none'",
     "object-src 'none'",

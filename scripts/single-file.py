@@ -91,7 +91,7 @@ def split_glue(glue):
     other = re.search(r"^\s*(import|export)\b.*$", rest, re.M)
     if other:
         raise Problem(f"the JS glue has another module statement: {other.group(0).strip()!r}")
-    names = {}
+    names = {name: name for name in inline_exports}
     for item in exports[0].group(1).split(","):
         parts = item.split()
         if len(parts) == 1:
@@ -100,8 +100,6 @@ def split_glue(glue):
             names[parts[2]] = parts[0]
         elif parts:
             raise Problem(f"cannot read the export {item.strip()!r} of the JS glue")
-    for name in inline_exports:
-        names[name] = name
     if "default" not in names:
         raise Problem("the JS glue exports no default init function")
     return rest, names

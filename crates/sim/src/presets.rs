@@ -38,6 +38,7 @@ pub const PRESETS: &[Preset] = &[
     },
     Preset { id: "autoscaling", toml: include_str!("../../../scenarios/autoscaling.toml") },
     Preset { id: "metastable", toml: include_str!("../../../scenarios/metastable.toml") },
+    Preset { id: "crowd", toml: include_str!("../../../scenarios/crowd.toml") },
 ];
 
 /// The preset with this id, read into a scenario; `None` for an unknown id.

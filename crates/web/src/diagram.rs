@@ -50,6 +50,9 @@ const BADGE_GAP: f64 = 10.0;
 /// How long a state change flashes, in real milliseconds.
 const FLASH_MS: f64 = 900.0;
 
+/// A lane from its start to its end.
+type Segment = ((f64, f64), (f64, f64));
+
 /// Where each node sits, in CSS pixels.
 pub struct Layout {
     /// Centre of the client, then of each service in scenario order.
@@ -211,7 +214,7 @@ impl Layout {
 
     /// End points of an edge's two lanes: (call start, call end) and the
     /// response lane, running from callee back to caller.
-    fn lanes(&self, from: Node, to: usize) -> [((f64, f64), (f64, f64)); 2] {
+    fn lanes(&self, from: Node, to: usize) -> [Segment; 2] {
         let (a, b) = (self.centre(from), self.centre(Node::Service(to)));
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let len = (dx * dx + dy * dy).sqrt().max(1.0);
@@ -247,11 +250,98 @@ pub struct Badge {
     pub h: f64,
 }
 
+/// Most dots a frame draws. Past it the painter draws a sample: 1 in k of
+/// the messages in flight, the same messages from frame to frame, and the
+/// page says so (see [`Crowd`]). Measured in headless Chromium on a shared
+/// 2-core machine (bench/README.md, "The page"): drawing costs about 1 µs a
+/// dot, so 3,000 dots keep a frame's work to a few milliseconds, well
+/// inside a 16.7 ms frame with the simulation's step.
+pub const DOTS_CAP: usize = 3_000;
+
+thread_local! {
+    /// The cap in force: [`DOTS_CAP`] unless a benchmark changed it.
+    static CAP: std::cell::Cell<usize> = const { std::cell::Cell::new(DOTS_CAP) };
+}
+
+/// Sets the most dots a frame draws (0 for no cap), for the benchmarks
+/// that compare the cost of drawing every dot with the sample's.
+pub fn set_dots_cap(cap: usize) {
+    CAP.with(|c| c.set(if cap == 0 { usize::MAX } else { cap }));
+}
+
+/// A crowded frame: more messages in flight than [`DOTS_CAP`], of which
+/// about one in `stride` was drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crowd {
+    pub in_flight: usize,
+    pub drawn: usize,
+    pub stride: usize,
+}
+
+impl Crowd {
+    /// What the page says under a crowded diagram.
+    pub fn note(&self) -> String {
+        format!(
+            "Showing 1 in {} of the {} messages in flight ({} dots): drawing them all would \
+             slow the page down. The figures count every message.",
+            self.stride,
+            crate::figures::thousands(self.in_flight),
+            crate::figures::thousands(self.drawn)
+        )
+    }
+}
+
+/// Whether a message is in the sample drawn when only 1 in `stride` are.
+///
+/// A message is known by its edge, its lane and the instant it was sent,
+/// recovered from its progress: every message on an edge takes the edge's
+/// latency to cross it, so `sent = now - progress × latency`, exact to the
+/// microsecond for latencies up to seconds (the progress is an `f32`). A
+/// message keeps its place in the sample for its whole crossing, so the
+/// dots do not flicker. (During a network fault that adds latency the
+/// estimate drifts, and those dots may come and go.)
+fn sampled(dot: &brownout_sim::Dot, latency: u64, now: u64, stride: usize) -> bool {
+    if stride <= 1 {
+        return true;
+    }
+    let travelled = (f64::from(dot.progress) * latency as f64).round() as u64;
+    let sent = now.saturating_sub(travelled);
+    // SplitMix64's finaliser: neighbouring instants land far apart, so the
+    // sample is spread evenly along each lane whatever the arrival pattern.
+    let mut x = sent ^ ((dot.edge as u64) << 48) ^ (u64::from(dot.response) << 63);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    x % stride as u64 == 0
+}
+
+/// The stride for `in_flight` messages, given the last one: a new stride
+/// only when the crowd has grown past what the last allows, or shrunk well
+/// below it, so that a count hovering at a boundary does not switch the
+/// sample back and forth every frame.
+fn stride_for(in_flight: usize, last: usize) -> usize {
+    let cap = CAP.with(std::cell::Cell::get);
+    let needed = in_flight.div_ceil(cap).max(1);
+    let last = last.max(1);
+    if needed > last
+        || in_flight.saturating_mul(10) < (last - 1).saturating_mul(cap).saturating_mul(9)
+    {
+        needed
+    } else {
+        last
+    }
+}
+
 /// Reusable buffers, so that drawing a frame allocates nothing, and what
 /// the painter must remember between frames.
 #[derive(Default)]
 pub struct Painter {
     by_kind: [Vec<(f64, f64)>; DOT_KINDS.len()],
+    /// Messages in flight and dots drawn in the last frame, and the
+    /// sampling stride it used (1 draws them all).
+    in_flight: usize,
+    drawn: usize,
+    stride: usize,
     /// The badges drawn in the last frame, one per edge with a breaker.
     badges: Vec<Badge>,
     /// Per edge, the breaker state drawn in the previous frame, to notice
@@ -265,6 +355,20 @@ impl Painter {
     /// in the last frame, or else the first badge drawn.
     pub fn badge(&self, policy_edge: usize) -> Option<Badge> {
         self.badges.iter().find(|b| b.edge == policy_edge).or(self.badges.first()).copied()
+    }
+
+    /// The messages in flight and the dots drawn in the last frame.
+    pub fn dots(&self) -> (usize, usize) {
+        (self.in_flight, self.drawn)
+    }
+
+    /// How crowded the last frame was, if it drew only a sample.
+    pub fn crowd(&self) -> Option<Crowd> {
+        (self.stride > 1).then_some(Crowd {
+            in_flight: self.in_flight,
+            drawn: self.drawn,
+            stride: self.stride,
+        })
     }
 
     /// Paints one frame over a layout of `width`×`height` units (see
@@ -311,7 +415,12 @@ impl Painter {
 
         match look.motion {
             Motion::Full => self.paint_dots(s, sim, &layout),
-            Motion::Reduced => paint_counts(s, c, sim, &layout),
+            Motion::Reduced => {
+                // Counts, however many: nothing is left out.
+                paint_counts(s, c, sim, &layout);
+                self.in_flight = sim.live_entities().4;
+                (self.drawn, self.stride) = (self.in_flight, 1);
+            }
         }
 
         paint_bounces(s, c, sim, log, &layout, look.motion);
@@ -334,15 +443,25 @@ impl Painter {
             bucket.clear();
         }
         let edges = sim.edges();
+        // The lanes' end points, once per edge rather than once per dot.
+        let lanes: Vec<[Segment; 2]> =
+            edges.iter().map(|edge| layout.lanes(edge.from, edge.to)).collect();
+        self.in_flight = sim.live_entities().4;
+        self.stride = stride_for(self.in_flight, self.stride);
+        let (now, stride) = (sim.now(), self.stride);
+        self.drawn = 0;
         for dot in sim.dots() {
-            let Some(edge) = edges.get(dot.edge) else {
+            let (Some(edge), Some(lanes)) = (edges.get(dot.edge), lanes.get(dot.edge)) else {
                 continue;
             };
-            let lanes = layout.lanes(edge.from, edge.to);
+            if !sampled(&dot, edge.latency, now, stride) {
+                continue;
+            }
             let (p, q) = lanes[dot.response as usize];
             let t = dot.progress as f64;
             self.by_kind[palette::dot_index(dot.kind)]
                 .push((p.0 + (q.0 - p.0) * t, p.1 + (q.1 - p.1) * t));
+            self.drawn += 1;
         }
         for (kind, points) in DOT_KINDS.iter().zip(&self.by_kind) {
             s.circles(points, DOT_R, palette::dot_colour(*kind));
@@ -752,4 +871,65 @@ pub fn svg(
     let mut svg = crate::surface::SvgSurface::new(width, height, (fit.width, fit.height), title);
     Painter::default().paint(&mut svg, scene, (fit.width, fit.height), 0.0, look, true);
     svg.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use brownout_sim::time::MILLISECOND;
+    use brownout_sim::{Scenario, Sim};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    /// The messages in the sample, known by their edge, lane and sending
+    /// instant (as the painter recovers it).
+    fn sample(sim: &Sim, stride: usize) -> Vec<(usize, bool, u64)> {
+        let edges = sim.edges();
+        sim.dots()
+            .filter(|dot| sampled(dot, edges[dot.edge].latency, sim.now(), stride))
+            .map(|dot| {
+                let travelled = (f64::from(dot.progress) * edges[dot.edge].latency as f64).round();
+                (dot.edge, dot.response, sim.now() - travelled as u64)
+            })
+            .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn the_sample_keeps_its_messages_from_frame_to_frame() {
+        let scenario = crowd();
+        let mut sim = Sim::new(scenario).unwrap();
+        sim.advance_to(3 * brownout_sim::time::SECOND);
+        let before = sample(&sim, 4);
+        let all = sim.dots().count();
+        assert!(all > 2_000, "a crowd: {all}");
+        // About a quarter of them, spread over every edge.
+        assert!(
+            (before.len() as f64 / all as f64 - 0.25).abs() < 0.05,
+            "{} of {all}",
+            before.len()
+        );
+        // One frame later, every sampled message still in flight is still
+        // in the sample, and no message that was left out has joined it.
+        sim.advance_to(sim.now() + 16 * MILLISECOND);
+        let after = sample(&sim, 4);
+        let all_after: Vec<_> = sample(&sim, 1);
+        for message in &before {
+            assert_eq!(all_after.contains(message), after.contains(message), "{message:?}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_stride_changes_only_past_a_margin() {
+        assert_eq!(stride_for(100, 1), 1);
+        assert_eq!(stride_for(DOTS_CAP + 1, 1), 2);
+        // Hovering just under the boundary keeps the sample as it is.
+        assert_eq!(stride_for(DOTS_CAP - 10, 2), 2);
+        // Well under it, every dot again.
+        assert_eq!(stride_for(DOTS_CAP / 2, 2), 1);
+        assert_eq!(stride_for(4 * DOTS_CAP, 2), 4);
+    }
+
+    fn crowd() -> Scenario {
+        brownout_sim::preset("crowd").expect("the crowd preset")
+    }
 }

@@ -97,6 +97,9 @@ pub struct Figures {
     pub events: Vec<EventLine>,
     /// True when the simulation could not keep up with the chosen speed.
     pub lagging: bool,
+    /// Set by the animation loop when the diagram drew only a sample of
+    /// the messages in flight.
+    pub crowd: Option<crate::diagram::Crowd>,
 }
 
 impl Figures {
@@ -160,6 +163,7 @@ impl Figures {
             policies: PolicyFigures::read(sim),
             events: log.lines().map(|line| EventLine::of(sim, line)).collect(),
             lagging,
+            crowd: None,
         }
     }
 }
@@ -260,6 +264,19 @@ pub fn times(x: f64) -> String {
     } else {
         format!("{x:.2}×")
     }
+}
+
+/// "20,000": a count with its thousands separated.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// "12.5 %" for a share between 0 and 1.

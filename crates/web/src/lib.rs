@@ -40,6 +40,7 @@ mod palette;
 mod policies;
 mod settings;
 mod share;
+mod stats;
 mod surface;
 mod views;
 
@@ -471,6 +472,7 @@ impl App {
         let mut shown_motion: Vec<Option<Motion>> = vec![None; panes.len()];
         let mut last_frame: Option<f64> = None;
         let mut last_figures = f64::NEG_INFINITY;
+        let mut charts_due = false;
         let mut posted_height = 0.0;
         let mut lagging = false;
         // Real and simulated time over the recent frames, to tell whether
@@ -478,6 +480,12 @@ impl App {
         // MAX_FRAME_GAP_MS) or an exhausted event budget both fall behind.
         let (mut wanted_ms, mut got_ms) = (0.0f64, 0.0f64);
         self.animation = Some(AnimationLoop::start(move |now_ms| {
+            // The frame's own work, for the frame statistics (stats.rs).
+            let work_start = stats::now_ms();
+            let mut painted = false;
+            if let Some(target) = stats::take_fast_forward() {
+                fast_forward.set(Some(target));
+            }
             let real = last_frame.map_or(0.0, |t| (now_ms - t).max(0.0));
             let gap = real.min(MAX_FRAME_GAP_MS);
             last_frame = Some(now_ms);
@@ -598,6 +606,7 @@ impl App {
                             look,
                             false,
                         );
+                        painted |= i == 0;
                     }
                     let badge = painters[i].badge(policies::policy_edge(&sim));
                     if badge != shown_badges[i] {
@@ -611,12 +620,11 @@ impl App {
                     }
                 }
             }
-            if now_ms - last_figures >= FIGURES_EVERY_MS {
-                last_figures = now_ms;
-                let all = panes
-                    .iter()
-                    .map(|(sim, log, _)| Figures::read(&sim.borrow(), &log.borrow(), lagging))
-                    .collect();
+            // A refresh's work is split over two frames, so that neither
+            // is long: the figures (and Yew's render) in one, the charts
+            // (and an embedded page's height) in the next.
+            if charts_due {
+                charts_due = false;
                 if let Some(canvas) = charts.cast::<HtmlCanvasElement>() {
                     let sim = panes[0].0.borrow();
                     let width = canvas.client_width() as f64;
@@ -650,8 +658,22 @@ impl App {
                         post_height(height);
                     }
                 }
+            }
+            if now_ms - last_figures >= FIGURES_EVERY_MS {
+                last_figures = now_ms;
+                let all = panes
+                    .iter()
+                    .zip(&painters)
+                    .map(|((sim, log, _), painter)| Figures {
+                        crowd: painter.crowd(),
+                        ..Figures::read(&sim.borrow(), &log.borrow(), lagging)
+                    })
+                    .collect();
+                charts_due = true;
                 figures.emit(all);
             }
+            let work = stats::now_ms() - work_start;
+            stats::record(now_ms, work, painted, painters[0].dots());
         }));
     }
 

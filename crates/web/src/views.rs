@@ -39,6 +39,16 @@ impl App {
                                 <canvas id={if i == 0 { "diagram".to_string() } else { format!("diagram-{i}") }}
                                     ref={pane.canvas.clone()} role="img" aria-label={label}
                                     onmousedown={down} onmousemove={moved} onmouseup={up.clone()} onmouseleave={up} />
+                                if let Some(crowd) = pane.figures.crowd {
+                                    // Text, never markup.
+                                    <p class="crowd-note" role="status"
+                                        id={if i == 0 { "crowd-note".to_string() } else { format!("crowd-note-{i}") }}
+                                        data-in-flight={crowd.in_flight.to_string()}
+                                        data-drawn={crowd.drawn.to_string()}
+                                        data-stride={crowd.stride.to_string()}>
+                                        { crowd.note() }
+                                    </p>
+                                }
                             </figure>
                         }
                     }) }

@@ -66,3 +66,42 @@ async fn retry_storm_reads_27_attempts_at_payments() {
     );
     client.close().await.unwrap();
 }
+
+/// A crowded diagram draws a sample of its dots and says so, in text
+/// under the picture; an ordinary one draws every dot and says nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crowded_diagram_says_it_draws_a_sample() {
+    let site = serve(bundle());
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 1000).await;
+
+    // The default page: a few dots, all drawn, no note.
+    client.goto(&site).await.expect("page opens");
+    wait_for(&client, "canvas#diagram").await;
+    brownout_e2e::clock_passes(&client, 2.0, Duration::from_secs(60)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(
+        client.find(Locator::Css("#crowd-note")).await.is_err(),
+        "no note on an uncrowded diagram"
+    );
+
+    // The crowd at the slider's top: about 5,000 messages in flight.
+    client.goto(&format!("{site}?preset=crowd&load=1000&speed=1")).await.expect("page opens");
+    wait_for(&client, "#crowd-note").await;
+    let note = client.find(Locator::Css("#crowd-note")).await.unwrap();
+    let text = note.text().await.unwrap();
+    assert!(text.starts_with("Showing 1 in "), "{text}");
+    let read = |name: &'static str| {
+        let note = note.clone();
+        async move { note.attr(name).await.unwrap().unwrap().parse::<usize>().unwrap() }
+    };
+    let (in_flight, drawn, stride) =
+        (read("data-in-flight").await, read("data-drawn").await, read("data-stride").await);
+    assert!(stride >= 2, "a sample: 1 in {stride}");
+    assert!(drawn < in_flight, "{drawn} of {in_flight} drawn");
+    assert!(text.contains(&format!("1 in {stride} ")), "{text}");
+    // The note is text, not markup.
+    let html = note.html(true).await.unwrap();
+    assert!(!html.contains('<'), "{html}");
+    client.close().await.unwrap();
+}
