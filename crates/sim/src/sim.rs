@@ -31,8 +31,8 @@
 //! Timers are the exception that keeps this cheap. Nearly every try is
 //! answered long before its timer would fire, so most timers are stale by
 //! the time they are due. A timer that falls due no earlier than the last
-//! one on its edge (the usual case: a fixed timeout after each try) waits
-//! in that edge's first-in-first-out [`TimerQueue`] instead of the heap; the
+//! of its kind on its edge (the usual case: a fixed timeout after each try)
+//! waits in a first-in-first-out [`TimerQueue`] instead of the heap; the
 //! heap holds only one entry per non-empty queue, for its earliest live
 //! timer, and stale timers are dropped from the front of the queue without
 //! ever going through the heap. Each timer keeps the sequence number it was
@@ -424,7 +424,8 @@ enum Event {
     Deliver(MsgKey),
     WorkDone(JobKey),
     TimerFires(FrameKey),
-    /// The front timer of an edge's [`TimerQueue`] is due.
+    /// The front timer of a [`TimerQueue`] (its index in `Sim::timers`) is
+    /// due.
     TimerQueueDue(usize),
     RetryDue(FrameKey),
     BulkheadGiveUp(FrameKey),
@@ -524,8 +525,11 @@ pub struct Sim {
     now: Micros,
     seq: u64,
     events: BinaryHeap<Scheduled>,
-    /// Per edge, the timers that wait outside the heap (see the module's
-    /// notes on events).
+    /// The timers that wait outside the heap (see the module's notes on
+    /// events): two queues per edge, at `2 * edge` its per-try timeouts and
+    /// at `2 * edge + 1` its overall deadlines. Why two: each kind alone
+    /// falls due in order, but a long deadline queued before a short try
+    /// timeout would send every later try timer to the heap.
     timers: Vec<TimerQueue>,
     services: Vec<Service>,
     edges: Vec<Edge>,
@@ -633,7 +637,7 @@ impl Sim {
             now: 0,
             seq: 0,
             events: BinaryHeap::new(),
-            timers: (0..edges.len()).map(|_| TimerQueue::default()).collect(),
+            timers: (0..2 * edges.len()).map(|_| TimerQueue::default()).collect(),
             services,
             edges,
             edge_states,
@@ -1036,12 +1040,14 @@ impl Sim {
         self.events.push(Scheduled { at, seq: self.seq, event });
     }
 
-    /// Schedules the timer of `frame` on `edge`: in the edge's queue when it
-    /// falls due no earlier than the queue's last timer (the queue stays in
-    /// order), in the heap otherwise (a shorter inherited deadline, a
-    /// timeout changed while the run goes on).
-    fn schedule_timer(&mut self, edge: usize, at: Micros, frame: FrameKey) {
-        let queue = &mut self.timers[edge];
+    /// Schedules the timer of `frame` on `edge` (an `overall` deadline or a
+    /// per-try timeout): in its queue when it falls due no earlier than the
+    /// queue's last timer (the queue stays in order), in the heap otherwise
+    /// (a shorter inherited deadline, a timeout changed while the run goes
+    /// on).
+    fn schedule_timer(&mut self, edge: usize, overall: bool, at: Micros, frame: FrameKey) {
+        let index = 2 * edge + usize::from(overall);
+        let queue = &mut self.timers[index];
         if queue.pending.back().is_some_and(|last| last.at > at) {
             self.schedule(at, Event::TimerFires(frame));
             return;
@@ -1051,27 +1057,27 @@ impl Sim {
         queue.pending.push_back(QueuedTimer { at, seq, frame });
         if !queue.in_heap {
             queue.in_heap = true;
-            self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(edge) });
+            self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(index) });
         }
     }
 
-    /// The front timer of the edge's queue is due: it fires if its frame is
+    /// The front timer of queue `index` is due: it fires if its frame is
     /// still there. Then the stale timers behind it (their tries were
     /// answered) are dropped, and the heap is given the next live one.
-    fn timer_queue_due(&mut self, edge: usize) {
+    fn timer_queue_due(&mut self, index: usize) {
         // `in_heap` stays set while the timer fires: a timer that firing
-        // schedules on this edge (a retry inside the timeout sends a new try
-        // at once) joins the queue without a heap entry of its own, since
-        // the one pushed below stands for the whole queue.
-        let due = self.timers[edge].pending.pop_front().expect("a queue in the heap has a timer");
+        // schedules in this queue (a retry inside the timeout sends a new
+        // try at once) joins it without a heap entry of its own, since the
+        // one pushed below stands for the whole queue.
+        let due = self.timers[index].pending.pop_front().expect("a queue in the heap has a timer");
         self.timer_fires(due.frame);
-        let queue = &mut self.timers[edge];
+        let queue = &mut self.timers[index];
         while queue.pending.front().is_some_and(|t| !self.frames.contains_key(t.frame)) {
             queue.pending.pop_front();
         }
         match queue.pending.front() {
             Some(&QueuedTimer { at, seq, .. }) => {
-                self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(edge) })
+                self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(index) })
             }
             None => queue.in_heap = false,
         }
@@ -1169,7 +1175,7 @@ impl Sim {
             Event::Deliver(msg) => self.deliver(msg),
             Event::WorkDone(job) => self.work_done(job),
             Event::TimerFires(frame) => self.timer_fires(frame),
-            Event::TimerQueueDue(edge) => self.timer_queue_due(edge),
+            Event::TimerQueueDue(index) => self.timer_queue_due(index),
             Event::RetryDue(frame) => {
                 if self.frames.contains_key(frame) {
                     self.retry_attempt(frame);
@@ -1337,7 +1343,7 @@ impl Sim {
                 }
                 let frame =
                     self.new_frame(call, depth, parent, FrameKind::Timer { fires_at, overall });
-                self.schedule_timer(edge, fires_at, frame);
+                self.schedule_timer(edge, overall, fires_at, frame);
                 self.enter(call, depth + 1, Some(frame));
             }
         }
