@@ -15,7 +15,8 @@
 #   ROUNDS         rounds of native then wasm runs          (default 3)
 #   SIMPY_REPEATS  timed SimPy runs, fastest kept           (default 3)
 #   OPT_LEVEL      build the Rust runners at this opt-level instead of the
-#                  release profile's "s" (what the page ships), e.g. 3
+#                  release profile's "s" (what the page ships; the engine
+#                  itself, brownout-sim, is at 3 either way), e.g. 3
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,7 +61,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_V
     echo "error: wasm-bindgen CLI $WASM_BINDGEN_VERSION is needed (found: $(wasm-bindgen --version 2>&1 || true))" >&2
     exit 1
 fi
-say "building the runners (native and wasm32), opt-level ${OPT_LEVEL:-s (the release profile, as the page)}"
+say "building the runners (native and wasm32), opt-level ${OPT_LEVEL:-s, the engine at 3 (the release profile, as the page)}"
 # From inside the runner's directory: it is a workspace of its own.
 (
     cd "$runner"

@@ -4,8 +4,9 @@
 //! Two figures come out of the same run:
 //! - `five_services/events`: engine events per wall-clock second
 //!   (criterion's `elem/s`), events being what [`Sim::events_processed`]
-//!   counts: arrivals, message deliveries, work completions, try timers and
-//!   retry backoffs, stale ones included;
+//!   counts: arrivals, message deliveries, work completions, try timers
+//!   that are still live when due (a timer whose try was answered is
+//!   dropped without being processed) and retry backoffs;
 //! - `five_services/sim_seconds`: simulated seconds per wall-clock second
 //!   (again `elem/s`), which does not depend on how events are counted.
 //!

@@ -28,6 +28,17 @@
 //! its key stale in its slot map and does nothing: nothing is ever removed
 //! from the queue.
 //!
+//! Timers are the exception that keeps this cheap. Nearly every try is
+//! answered long before its timer would fire, so most timers are stale by
+//! the time they are due. A timer that falls due no earlier than the last
+//! of its kind on its edge (the usual case: a fixed timeout after each try)
+//! waits in a first-in-first-out [`TimerQueue`] instead of the heap; the
+//! heap holds only one entry per non-empty queue, for its earliest live
+//! timer, and stale timers are dropped from the front of the queue without
+//! ever going through the heap. Each timer keeps the sequence number it was
+//! scheduled with, so events fire in exactly the order they would if every
+//! timer were in the heap; only the no-op firings of stale timers are gone.
+//!
 //! # Life of a call
 //!
 //! ```text
@@ -413,6 +424,9 @@ enum Event {
     Deliver(MsgKey),
     WorkDone(JobKey),
     TimerFires(FrameKey),
+    /// The front timer of a [`TimerQueue`] (its index in `Sim::timers`) is
+    /// due.
+    TimerQueueDue(usize),
     RetryDue(FrameKey),
     BulkheadGiveUp(FrameKey),
     /// A waiter that was handed a bulkhead permit goes on inside.
@@ -424,6 +438,27 @@ enum Event {
     AutoscaleSync(usize),
     InstanceReady(usize, usize, u32),
     OutlierTick(usize),
+}
+
+/// One edge's timers that fall due in the order they were scheduled.
+///
+/// Why: with a fixed timeout per edge, timers come due first in, first out,
+/// so a queue keeps them in order at O(1) a timer, where the heap would
+/// sort them at O(log n) each, only to find most of them stale.
+#[derive(Default)]
+struct TimerQueue {
+    /// Timers by (due time, sequence), both non-decreasing front to back.
+    pending: VecDeque<QueuedTimer>,
+    /// Whether the heap holds an [`Event::TimerQueueDue`] for this queue: it
+    /// then stands for the front timer, with that timer's time and sequence.
+    in_heap: bool,
+}
+
+#[derive(Clone, Copy)]
+struct QueuedTimer {
+    at: Micros,
+    seq: u64,
+    frame: FrameKey,
 }
 
 /// A chaos fault with what it resolves to in this graph.
@@ -490,6 +525,12 @@ pub struct Sim {
     now: Micros,
     seq: u64,
     events: BinaryHeap<Scheduled>,
+    /// The timers that wait outside the heap (see the module's notes on
+    /// events): two queues per edge, at `2 * edge` its per-try timeouts and
+    /// at `2 * edge + 1` its overall deadlines. Why two: each kind alone
+    /// falls due in order, but a long deadline queued before a short try
+    /// timeout would send every later try timer to the heap.
+    timers: Vec<TimerQueue>,
     services: Vec<Service>,
     edges: Vec<Edge>,
     edge_states: Vec<EdgeState>,
@@ -596,6 +637,7 @@ impl Sim {
             now: 0,
             seq: 0,
             events: BinaryHeap::new(),
+            timers: (0..2 * edges.len()).map(|_| TimerQueue::default()).collect(),
             services,
             edges,
             edge_states,
@@ -993,14 +1035,52 @@ impl Sim {
         progress
     }
 
-    // TODO: a try's timer stays in the heap after the try is answered, until
-    // it fires and finds its frame gone; in bench/five-services.toml such
-    // timers are about three quarters of the heap and the heap about half of
-    // the run time (bench/README.md). Removing answered timers, or a timing
-    // wheel per edge, would make the engine markedly faster.
     fn schedule(&mut self, at: Micros, event: Event) {
         self.seq += 1;
         self.events.push(Scheduled { at, seq: self.seq, event });
+    }
+
+    /// Schedules the timer of `frame` on `edge` (an `overall` deadline or a
+    /// per-try timeout): in its queue when it falls due no earlier than the
+    /// queue's last timer (the queue stays in order), in the heap otherwise
+    /// (a shorter inherited deadline, a timeout changed while the run goes
+    /// on).
+    fn schedule_timer(&mut self, edge: usize, overall: bool, at: Micros, frame: FrameKey) {
+        let index = 2 * edge + usize::from(overall);
+        let queue = &mut self.timers[index];
+        if queue.pending.back().is_some_and(|last| last.at > at) {
+            self.schedule(at, Event::TimerFires(frame));
+            return;
+        }
+        self.seq += 1;
+        let seq = self.seq;
+        queue.pending.push_back(QueuedTimer { at, seq, frame });
+        if !queue.in_heap {
+            queue.in_heap = true;
+            self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(index) });
+        }
+    }
+
+    /// The front timer of queue `index` is due: it fires if its frame is
+    /// still there. Then the stale timers behind it (their tries were
+    /// answered) are dropped, and the heap is given the next live one.
+    fn timer_queue_due(&mut self, index: usize) {
+        // `in_heap` stays set while the timer fires: a timer that firing
+        // schedules in this queue (a retry inside the timeout sends a new
+        // try at once) joins it without a heap entry of its own, since the
+        // one pushed below stands for the whole queue.
+        let due = self.timers[index].pending.pop_front().expect("a queue in the heap has a timer");
+        self.timer_fires(due.frame);
+        let queue = &mut self.timers[index];
+        while queue.pending.front().is_some_and(|t| !self.frames.contains_key(t.frame)) {
+            queue.pending.pop_front();
+        }
+        match queue.pending.front() {
+            Some(&QueuedTimer { at, seq, .. }) => {
+                self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(index) })
+            }
+            None => queue.in_heap = false,
+        }
     }
 
     fn event(&mut self, edge: Option<usize>, service: Option<usize>, kind: PolicyEventKind) {
@@ -1095,6 +1175,7 @@ impl Sim {
             Event::Deliver(msg) => self.deliver(msg),
             Event::WorkDone(job) => self.work_done(job),
             Event::TimerFires(frame) => self.timer_fires(frame),
+            Event::TimerQueueDue(index) => self.timer_queue_due(index),
             Event::RetryDue(frame) => {
                 if self.frames.contains_key(frame) {
                     self.retry_attempt(frame);
@@ -1262,7 +1343,7 @@ impl Sim {
                 }
                 let frame =
                     self.new_frame(call, depth, parent, FrameKind::Timer { fires_at, overall });
-                self.schedule(fires_at, Event::TimerFires(frame));
+                self.schedule_timer(edge, overall, fires_at, frame);
                 self.enter(call, depth + 1, Some(frame));
             }
         }
