@@ -347,8 +347,10 @@ async fn the_run_starts_at_t_and_loops() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_page_with_embed_js_keeps_the_frames_height() {
     let (client, _driver, _) = open((1280, 1000), "", &[]).await;
-    // A bare same-origin page to be the host.
-    client.goto(&format!("{}not-a-page", client.current_url().await.unwrap())).await.unwrap();
+    // A bare same-origin page to be the host (not the app's own page, whose
+    // Content-Security-Policy allows no frames).
+    let bare = client.current_url().await.unwrap().join("/not-a-page").unwrap();
+    client.goto(bare.as_str()).await.unwrap();
     let host = "document.body.innerHTML = '';
         window.heights = [];
         addEventListener('message', e => {
