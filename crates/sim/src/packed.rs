@@ -128,6 +128,13 @@ fn write_varint(out: &mut Vec<u8>, mut n: u64) {
 /// did not write (or wrote for another version of the scenario's types).
 ///
 /// The scenario is not validated again: it was valid when it was packed.
+//
+// `#[inline]` so that this function, and with it the serde code it
+// instantiates for every type of the scenario (most of its size), is
+// compiled in the calling crate: the page builds itself for size but this
+// crate for speed (Cargo.toml, `profile.web`), and reading presets is not
+// where speed matters.
+#[inline]
 pub fn unpack(bytes: &[u8]) -> Result<Scenario, Error> {
     let mut reader = Reader { bytes };
     let scenario = Scenario::deserialize(&mut reader)?;
