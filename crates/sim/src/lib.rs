@@ -41,6 +41,7 @@ pub mod file;
 pub mod lesson;
 pub mod metrics;
 pub mod overrides;
+pub mod packed;
 pub mod phase;
 pub mod policy;
 pub mod presets;

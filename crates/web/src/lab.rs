@@ -1,14 +1,17 @@
 //! The lab: which experiment the page runs, and the lesson that goes with
 //! it.
 //!
-//! An experiment is a preset scenario file (embedded in the bundle) with
-//! its `[lesson]` table: title, summary, prompts, the controls that matter,
-//! a question the run answers, and a comparison variant run beside it. A
-//! preset without a lesson still runs; it just has nothing to teach beyond
-//! its description.
+//! An experiment is a preset scenario file with its `[lesson]` table:
+//! title, summary, prompts, the controls that matter, a question the run
+//! answers, and a comparison variant run beside it. A preset without a
+//! lesson still runs; it just has nothing to teach beyond its description.
+//!
+//! The bundle embeds the presets already read: `build.rs` reads each file
+//! and its comparison on the build machine and packs the scenarios
+//! (`brownout_sim::packed`), so that the page carries no TOML parser.
 
-use brownout_sim::lesson::{self, Measure, Question};
-use brownout_sim::{Scenario, Sim, PRESETS};
+use brownout_sim::lesson::{Measure, Question};
+use brownout_sim::{packed, Scenario, Sim};
 
 use crate::events::EventLog;
 
@@ -29,20 +32,36 @@ impl Experiment {
     /// Reads a preset by id. `Err` names the problem: an unknown id (with
     /// the known ones) or a preset whose file or comparison is broken.
     pub fn load(id: &str) -> Result<Experiment, String> {
-        let Some(preset) = PRESETS.iter().find(|p| p.id == id) else {
-            let known: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
+        let Some(preset) = PACKED.iter().find(|p| p.id == id) else {
+            let known: Vec<&str> = PACKED.iter().map(|p| p.id).collect();
             return Err(format!(
                 "there is no experiment {id:?}; the experiments are {}",
                 known.join(", ")
             ));
         };
-        let scenario = brownout_sim::parse_scenario(preset.toml)
+        let scenario = packed::unpack(preset.scenario)
             .map_err(|e| format!("the experiment {id:?} does not read: {e}"))?;
-        let variant = lesson::variant(preset.toml)
+        let variant = preset
+            .variant
+            .map(packed::unpack)
+            .transpose()
             .map_err(|e| format!("the comparison of {id:?} does not read: {e}"))?;
         Ok(Experiment { id: preset.id, scenario, variant })
     }
 }
+
+/// A preset as the bundle embeds it: read and packed by `build.rs`.
+struct Packed {
+    /// The file's name without `.toml`.
+    id: &'static str,
+    /// The scenario, as `brownout_sim::packed::unpack` reads it.
+    scenario: &'static [u8],
+    /// The lesson's comparison variant, if it has one, packed likewise.
+    variant: Option<&'static [u8]>,
+}
+
+// `PACKED`, the table of every preset.
+include!(concat!(env!("OUT_DIR"), "/presets.rs"));
 
 /// A scenario's title: its lesson's, or else its name.
 pub fn title_of(scenario: &Scenario) -> String {
@@ -51,11 +70,11 @@ pub fn title_of(scenario: &Scenario) -> String {
 
 /// The menu: every preset's id and title, experiments with a lesson first.
 pub fn menu() -> Vec<(&'static str, String, bool)> {
-    let mut items: Vec<(&'static str, String, bool)> = PRESETS
+    let mut items: Vec<(&'static str, String, bool)> = PACKED
         .iter()
-        .filter_map(|p| {
-            let scenario = brownout_sim::parse_scenario(p.toml).ok()?;
-            Some((p.id, title_of(&scenario), scenario.lesson.is_some()))
+        .filter_map(|preset| {
+            let scenario = packed::unpack(preset.scenario).ok()?;
+            Some((preset.id, title_of(&scenario), scenario.lesson.is_some()))
         })
         .collect();
     // Stable: the presets' own order within each group.
@@ -130,6 +149,7 @@ pub fn show(measure: &Measure, x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use brownout_sim::time::SECOND;
+    use brownout_sim::PRESETS;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
@@ -144,6 +164,20 @@ mod tests {
             let experiment = Experiment::load(preset.id).unwrap();
             let has_compare = experiment.scenario.lesson.as_ref().and_then(|l| l.compare.as_ref());
             assert_eq!(experiment.variant.is_some(), has_compare.is_some(), "{}", preset.id);
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn the_packed_presets_are_the_files_as_read() {
+        let ids: Vec<&str> = PACKED.iter().map(|p| p.id).collect();
+        let files: Vec<&str> = PRESETS.iter().map(|p| p.id).collect();
+        assert_eq!(ids, files, "one packed preset per file, in order");
+        for preset in PRESETS {
+            let experiment = Experiment::load(preset.id).unwrap();
+            let file = brownout_sim::parse_scenario(preset.toml).unwrap();
+            assert_eq!(experiment.scenario, file, "{}", preset.id);
+            let variant = brownout_sim::lesson::variant(preset.toml).unwrap();
+            assert_eq!(experiment.variant, variant, "{}", preset.id);
         }
     }
 
