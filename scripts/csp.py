@@ -5,7 +5,7 @@ inline script Trunk writes to start the wasm module (named by the SHA-256
 of its text, so no other inline script runs), WebAssembly compiled from
 its own module ('wasm-unsafe-eval', which instantiating any module needs),
 and images and clips it makes itself (data: and blob: URLs, for the PNG,
-SVG and WebM exports, which it may also read back). Nothing from another origin, no inline event handler,
+SVG and WebM exports). Nothing from another origin, no inline event handler,
 no style attribute, no plugin, no <base>, no form submission. A page that
 a link or a scenario file tricked into writing HTML could therefore run
 nothing of it.
@@ -28,18 +28,18 @@ class Problem(Exception):
     """The policy cannot be written; the message says why."""
 
 
-# One directive per line, joined with "; ". 'self' is the folder the page
-# is served from; a page opened from disk (brownout.html) has no such
-# origin worth trusting and names its inline code by hash instead.
+# One directive per line, joined with "; ". 'self' is the origin the page
+# is served from (the whole host, not only the page's folder: on a shared
+# host, other pages' scripts there could be loaded too); a page opened
+# from disk (brownout.html) has no origin worth trusting and names its
+# inline code by hash instead.
 SERVED = [
     "default-src 'none'",
     "script-src 'self' {scripts} 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src blob:",
-    # blob: URLs are made by the page itself (its exports); reading one
-    # back reaches nothing outside it.
-    "connect-src 'self' blob:",
+    "connect-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",
     "object-src 'none'",

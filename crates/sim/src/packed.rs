@@ -304,16 +304,20 @@ mod tests {
 
     #[test]
     fn every_preset_and_its_comparison_unpack_equal_to_the_file() {
+        let (mut packed, mut files) = (0, 0);
         for preset in PRESETS {
             let scenario = parse_scenario(preset.toml).unwrap();
             let bytes = pack(&scenario).unwrap();
             assert_eq!(unpack(&bytes).unwrap(), scenario, "{}", preset.id);
-            // Much smaller than the file: no comments, names written once.
-            assert!(bytes.len() < preset.toml.len(), "{}", preset.id);
+            // Smaller than the files in all: no comments. (A terse file
+            // that leaves most fields to their defaults, such as crowd's,
+            // can pack larger than it reads, as every field is written.)
+            (packed, files) = (packed + bytes.len(), files + preset.toml.len());
             if let Some(variant) = lesson::variant(preset.toml).unwrap() {
                 assert_eq!(unpack(&pack(&variant).unwrap()).unwrap(), variant, "{}", preset.id);
             }
         }
+        assert!(packed < files, "{packed} bytes packed from {files} of files");
     }
 
     #[test]

@@ -279,6 +279,16 @@ pub struct Crowd {
 }
 
 impl Crowd {
+    /// What an embedded page says over a crowded diagram: one short line,
+    /// so that it hides little of a slide-sized frame.
+    pub fn short_note(&self) -> String {
+        format!(
+            "1 in {} of {} messages drawn",
+            self.stride,
+            crate::figures::thousands(self.in_flight)
+        )
+    }
+
     /// What the page says under a crowded diagram.
     pub fn note(&self) -> String {
         format!(
@@ -342,6 +352,9 @@ pub struct Painter {
     in_flight: usize,
     drawn: usize,
     stride: usize,
+    /// Every dot, whatever the crowd: an exported picture is drawn once,
+    /// and no note travels with it to say that it was sampled.
+    every_dot: bool,
     /// The badges drawn in the last frame, one per edge with a breaker.
     badges: Vec<Badge>,
     /// Per edge, the breaker state drawn in the previous frame, to notice
@@ -351,6 +364,12 @@ pub struct Painter {
 }
 
 impl Painter {
+    /// A painter for an exported picture (SVG, PNG): it draws every
+    /// message in flight, however many.
+    pub fn exporting() -> Painter {
+        Painter { every_dot: true, ..Painter::default() }
+    }
+
     /// The badge of the policy edge (the hop into the last service) drawn
     /// in the last frame, or else the first badge drawn.
     pub fn badge(&self, policy_edge: usize) -> Option<Badge> {
@@ -447,7 +466,7 @@ impl Painter {
         let lanes: Vec<[Segment; 2]> =
             edges.iter().map(|edge| layout.lanes(edge.from, edge.to)).collect();
         self.in_flight = sim.live_entities().4;
-        self.stride = stride_for(self.in_flight, self.stride);
+        self.stride = if self.every_dot { 1 } else { stride_for(self.in_flight, self.stride) };
         let (now, stride) = (sim.now(), self.stride);
         self.drawn = 0;
         for dot in sim.dots() {
@@ -869,7 +888,7 @@ pub fn svg(
     title: &str,
 ) -> String {
     let mut svg = crate::surface::SvgSurface::new(width, height, (fit.width, fit.height), title);
-    Painter::default().paint(&mut svg, scene, (fit.width, fit.height), 0.0, look, true);
+    Painter::exporting().paint(&mut svg, scene, (fit.width, fit.height), 0.0, look, true);
     svg.finish()
 }
 
@@ -913,8 +932,22 @@ mod tests {
         sim.advance_to(sim.now() + 16 * MILLISECOND);
         let after = sample(&sim, 4);
         let all_after: Vec<_> = sample(&sim, 1);
+        let mut kept = 0;
         for message in &before {
             assert_eq!(all_after.contains(message), after.contains(message), "{message:?}");
+            kept += usize::from(after.contains(message));
+        }
+        // Most are still on the wire 16 ms later (a hop takes 200 ms), so
+        // the check above is about real messages, not a vacuous match.
+        assert!(kept * 10 > before.len() * 8, "{kept} of {} still in the sample", before.len());
+        // And no message left out a frame ago has joined the sample.
+        let before_all: Vec<_> = {
+            let mut earlier = Sim::new(crowd()).unwrap();
+            earlier.advance_to(3 * brownout_sim::time::SECOND);
+            sample(&earlier, 1)
+        };
+        for message in after.iter().filter(|m| before_all.contains(m)) {
+            assert!(before.contains(message), "{message:?} joined the sample");
         }
     }
 

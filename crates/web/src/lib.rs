@@ -750,7 +750,7 @@ impl App {
         let placement = self.placement.borrow();
         let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
         let size = (fit.width, fit.height);
-        Painter::default().paint(&mut CanvasSurface(&ctx2d), &scene, size, 0.0, look, true);
+        Painter::exporting().paint(&mut CanvasSurface(&ctx2d), &scene, size, 0.0, look, true);
         let seconds = sim.now() as f64 / SECOND as f64;
         let name = share::file_name(self.experiment.id, seconds, "png");
         share::save_png(&canvas, name, ctx.link().clone());
@@ -1566,7 +1566,8 @@ pub fn install_panic_banner() {
 }
 
 /// Puts `message` in the page's error banner, as text, unless a banner is
-/// already there.
+/// already there, and makes the rest of the page inert: its controls would
+/// only seem to work.
 fn show_fatal(message: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
     if doc.get_element_by_id("fatal").is_some() {
@@ -1580,6 +1581,12 @@ fn show_fatal(message: &str) {
          Reload the page to start again."
     )));
     if let Some(body) = doc.body() {
+        let children = body.children();
+        for i in 0..children.length() {
+            if let Some(child) = children.item(i) {
+                let _ = child.set_attribute("inert", "");
+            }
+        }
         let _ = body.prepend_with_node_1(&banner);
     }
 }

@@ -131,6 +131,9 @@ pub fn save_png(canvas: &HtmlCanvasElement, filename: String, link: Scope<App>) 
 
 /// A clip being recorded from the diagram's canvas. Dropping it drops the
 /// handler that collects the recorder's data.
+// TODO: a clip of a crowded diagram records the canvas as drawn, a sample
+// of the dots, without the note that says so (the SVG and PNG exports draw
+// every dot); the note could be painted into the canvas while recording.
 pub struct Recording {
     recorder: MediaRecorder,
     _collect: Closure<dyn FnMut(web_sys::BlobEvent)>,

@@ -146,11 +146,13 @@ pub fn set_dots_cap(cap: u32) {
 
 /// Asks the page to fast-forward its run to `seconds` of simulated time,
 /// as a link's `t=` does on load but at any moment and past the ten
-/// minutes a link may ask for: the soak benchmark runs hours this way.
+/// minutes a link may ask for: the soak benchmark runs hours this way. At
+/// most a week: further would only be a fast-forward that never ends.
 #[wasm_bindgen]
 pub fn bench_fast_forward(seconds: f64) {
+    const WEEK_S: f64 = 7.0 * 24.0 * 3600.0;
     if seconds.is_finite() && seconds > 0.0 {
-        FAST_FORWARD.with(|f| f.set(Some(seconds)));
+        FAST_FORWARD.with(|f| f.set(Some(seconds.min(WEEK_S))));
     }
 }
 

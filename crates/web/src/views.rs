@@ -40,13 +40,14 @@ impl App {
                                     ref={pane.canvas.clone()} role="img" aria-label={label}
                                     onmousedown={down} onmousemove={moved} onmouseup={up.clone()} onmouseleave={up} />
                                 if let Some(crowd) = pane.figures.crowd {
-                                    // Text, never markup.
-                                    <p class="crowd-note" role="status"
+                                    // Text, never markup; not a live region, as
+                                    // its figures change four times a second.
+                                    <p class="crowd-note"
                                         id={if i == 0 { "crowd-note".to_string() } else { format!("crowd-note-{i}") }}
                                         data-in-flight={crowd.in_flight.to_string()}
                                         data-drawn={crowd.drawn.to_string()}
                                         data-stride={crowd.stride.to_string()}>
-                                        { crowd.note() }
+                                        { if embed { crowd.short_note() } else { crowd.note() } }
                                     </p>
                                 }
                             </figure>

@@ -330,14 +330,14 @@ async fn a_bad_address_is_named_as_text_and_the_rest_applies() {
     app.destroy();
 }
 
-/// A small deterministic generator for the abuse test: the same sequence
-/// of gestures on every run, so that a failure can be replayed.
 /// The simulated time the clock shows, in seconds (`t = 12.3 s`).
 fn clock_seconds(root: &Element) -> f64 {
     let clock = text(root, "#clock");
     clock.trim_start_matches("t = ").trim_end_matches(" s").parse().unwrap_or(0.0)
 }
 
+/// A small deterministic generator for the abuse test: the same sequence
+/// of gestures on every run, so that a failure can be replayed.
 struct Gestures(u64);
 
 impl Gestures {

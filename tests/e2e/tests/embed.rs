@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use brownout_e2e::{
-    browser_with, bundle, chromedriver, evaluate, root, screenshot, serve, set_control,
+    browser_with, bundle, chromedriver, devtools, evaluate, root, screenshot, serve, set_control,
     sim_seconds, wait_for, wait_until, Driver,
 };
 use fantoccini::{Client, Locator};
@@ -14,10 +14,34 @@ use serde_json::Value;
 /// A fresh browser at `width`×`height` on the bundle at `query`, with its
 /// driver and its downloads folder.
 async fn open(size: (u32, u32), query: &str, extra: &[&str]) -> (Client, Driver, PathBuf) {
+    open_with(size, query, extra, false).await
+}
+
+/// [`open`], for a test that reads an export back with `fetch` from the
+/// page: the page's Content-Security-Policy refuses to fetch even its own
+/// blob: URLs (it never needs to), so the browser is told to set the
+/// policy aside for this test. tests/steady.rs checks the policy itself.
+async fn open_to_read_exports(
+    size: (u32, u32),
+    query: &str,
+    extra: &[&str],
+) -> (Client, Driver, PathBuf) {
+    open_with(size, query, extra, true).await
+}
+
+async fn open_with(
+    size: (u32, u32),
+    query: &str,
+    extra: &[&str],
+    bypass_policy: bool,
+) -> (Client, Driver, PathBuf) {
     let site = serve(bundle());
     let driver = chromedriver();
     let downloads = root().join("target/e2e/downloads").join(format!("{}", std::process::id()));
     let client = browser_with(&driver, size, extra, &downloads).await;
+    if bypass_policy {
+        devtools(&client, "Page.setBypassCSP", serde_json::json!({ "enabled": true })).await;
+    }
     client.goto(&format!("{site}{query}")).await.expect("page opens");
     wait_for(&client, "canvas#diagram").await;
     (client, driver, downloads)
@@ -181,7 +205,8 @@ async fn an_embed_at_640_by_360_shows_only_its_controls_and_fits() {
 /// the downloaded file says the same in its header.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_png_export_is_twice_the_diagrams_size() {
-    let (client, _driver, downloads) = open((1280, 1000), "?preset=circuit-breaker", &[]).await;
+    let (client, _driver, downloads) =
+        open_to_read_exports((1280, 1000), "?preset=circuit-breaker", &[]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     click(&client, "#export-png").await;
     let ready = "return document.getElementById('last-export').dataset.kind === 'png';";
@@ -224,7 +249,7 @@ async fn the_png_export_is_twice_the_diagrams_size() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_svg_export_is_the_diagram_as_markup() {
     let (client, _driver, _) =
-        open((1280, 1000), "?preset=circuit-breaker&error=100&speed=2", &[]).await;
+        open_to_read_exports((1280, 1000), "?preset=circuit-breaker&error=100&speed=2", &[]).await;
     let badge = "return document.getElementById('diagram').dataset.badge !== undefined;";
     wait_until(&client, badge, Duration::from_secs(20), "the breaker badge").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -264,7 +289,7 @@ async fn the_svg_export_is_the_diagram_as_markup() {
 /// Record clip: about five seconds later a WebM file (EBML magic bytes).
 #[tokio::test(flavor = "multi_thread")]
 async fn record_clip_makes_a_webm_video() {
-    let (client, _driver, _) = open((1280, 1000), "?speed=2", &[]).await;
+    let (client, _driver, _) = open_to_read_exports((1280, 1000), "?speed=2", &[]).await;
     click(&client, "#record-clip").await;
     let button = client.find(Locator::Css("#record-clip")).await.unwrap();
     assert_eq!(button.text().await.unwrap(), "Recording…");
@@ -380,7 +405,7 @@ async fn a_host_page_with_embed_js_keeps_the_frames_height() {
 #[tokio::test(flavor = "multi_thread")]
 async fn reduced_motion_draws_counts_instead_of_moving_dots() {
     let (client, _driver, _) =
-        open((1280, 1000), "?error=100", &["--force-prefers-reduced-motion"]).await;
+        open_to_read_exports((1280, 1000), "?error=100", &["--force-prefers-reduced-motion"]).await;
     let reduced = "return document.getElementById('diagram').dataset.motion === 'reduced';";
     wait_until(&client, reduced, Duration::from_secs(10), "the calm rendering").await;
     // The exported picture is the calm one too: no dot on any edge, and

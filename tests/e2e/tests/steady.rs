@@ -26,25 +26,48 @@ async fn violations(client: &Client) -> Vec<String> {
     serde_json::from_value(evaluate(client, "return window.__violations;").await).unwrap()
 }
 
-/// The policy in the page's <meta>, as its directives' words.
-async fn policy(client: &Client) -> Vec<String> {
+/// The policy in the page's <meta>, as its directives: name and sources.
+async fn policy(client: &Client) -> Vec<(String, Vec<String>)> {
     let script = "const m = document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]');
                   return m ? m.content : '';";
     let text = evaluate(client, script).await.as_str().unwrap().to_string();
     assert!(!text.is_empty(), "the page has a Content-Security-Policy");
-    text.split(|c: char| c == ';' || c.is_whitespace()).map(str::to_string).collect()
+    text.split(';')
+        .filter_map(|d| {
+            let mut words = d.split_whitespace().map(str::to_string);
+            Some((words.next()?, words.collect()))
+        })
+        .collect()
 }
 
-/// A strict policy: inline code only by hash, WebAssembly but no eval,
-/// nothing from other origins.
-fn assert_strict(words: &[String]) {
-    let has = |w: &str| words.iter().any(|x| x == w);
-    assert!(has("'wasm-unsafe-eval'"), "the policy allows WebAssembly: {words:?}");
-    assert!(words.iter().any(|w| w.starts_with("'sha256-")), "a hash for the loader: {words:?}");
-    for loose in ["'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "*", "http:", "https:"] {
-        assert!(!has(loose), "the policy allows {loose}: {words:?}");
+/// The sources of one directive; panics if the policy lacks it.
+fn sources<'a>(policy: &'a [(String, Vec<String>)], directive: &str) -> &'a [String] {
+    let found = policy.iter().find(|(name, _)| name == directive);
+    &found.unwrap_or_else(|| panic!("no {directive} in {policy:?}")).1
+}
+
+/// A strict policy: everything refused unless named; scripts only from
+/// the page's origin (`'self'`, where `may_self`) or named by hash, with
+/// WebAssembly but no eval; no inline style; nothing from another origin.
+fn assert_strict(policy: &[(String, Vec<String>)], may_self: bool) {
+    assert_eq!(sources(policy, "default-src"), ["'none'"], "{policy:?}");
+    for (directive, allowed) in policy {
+        for source in allowed {
+            let fine = match source.as_str() {
+                "'self'" => may_self,
+                "'none'" | "'wasm-unsafe-eval'" => true,
+                "data:" | "blob:" => matches!(directive.as_str(), "img-src" | "media-src"),
+                s => s.starts_with("'sha256-") && directive.ends_with("-src"),
+            };
+            assert!(fine, "{directive} allows {source}: {policy:?}");
+        }
     }
-    assert!(has("default-src") && has("'none'"), "everything else is refused: {words:?}");
+    let scripts = sources(policy, "script-src");
+    assert!(scripts.iter().any(|s| s == "'wasm-unsafe-eval'"), "WebAssembly: {scripts:?}");
+    assert!(scripts.iter().any(|s| s.starts_with("'sha256-")), "the loader's hash: {scripts:?}");
+    for directive in ["object-src", "base-uri", "form-action"] {
+        assert_eq!(sources(policy, directive), ["'none'"], "{directive}");
+    }
 }
 
 /// Served, the page runs under its policy without breaching it, through
@@ -61,7 +84,7 @@ async fn the_page_runs_under_a_strict_content_security_policy() {
     client.goto(&format!("{site}?speed=5")).await.unwrap();
     wait_for(&client, "canvas#diagram").await;
     clock_passes(&client, 1.0, Duration::from_secs(30)).await;
-    assert_strict(&policy(&client).await);
+    assert_strict(&policy(&client).await, true);
 
     for preset in ["bulkheads", "circuit-breaker", "metastable"] {
         set_control(&client, "experiment", preset, "change").await;
@@ -115,9 +138,8 @@ async fn the_single_file_runs_under_its_own_policy() {
     client.goto(&format!("file://{}", file.display())).await.unwrap();
     wait_for(&client, "canvas#diagram").await;
     clock_passes(&client, 1.0, Duration::from_secs(60)).await;
-    let words = policy(&client).await;
-    assert_strict(&words);
-    assert!(!words.iter().any(|w| w == "'self'"), "a file from disk trusts no folder: {words:?}");
+    // A file from disk trusts no origin: its code is named by hash.
+    assert_strict(&policy(&client).await, false);
     assert_eq!(violations(&client).await, Vec::<String>::new());
     client.close().await.unwrap();
 }
@@ -212,6 +234,11 @@ async fn a_panic_shows_its_message_and_stops_the_animation() {
     let first = evaluate(&client, frame).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(evaluate(&client, frame).await, first, "the canvas still changes");
+
+    // The rest of the page is inert: its controls would only seem to work.
+    let inert = "return document.getElementById('play').closest('[inert]') !== null
+                 && document.getElementById('fatal').closest('[inert]') === null;";
+    assert_eq!(evaluate(&client, inert).await, true, "the controls are still live");
 
     // A second panic keeps the first message, the one worth reading.
     client.execute(call, vec!["a later panic".into()]).await.unwrap();
