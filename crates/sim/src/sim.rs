@@ -531,6 +531,9 @@ pub struct Sim {
     /// falls due in order, but a long deadline queued before a short try
     /// timeout would send every later try timer to the heap.
     timers: Vec<TimerQueue>,
+    /// Every timer to the heap, none to the queues: for tests only (see
+    /// [`Sim::set_timers_in_heap`]).
+    timers_in_heap: bool,
     services: Vec<Service>,
     edges: Vec<Edge>,
     edge_states: Vec<EdgeState>,
@@ -638,6 +641,7 @@ impl Sim {
             seq: 0,
             events: BinaryHeap::new(),
             timers: (0..2 * edges.len()).map(|_| TimerQueue::default()).collect(),
+            timers_in_heap: false,
             services,
             edges,
             edge_states,
@@ -912,6 +916,17 @@ impl Sim {
         self.change_policies(edge, |spec| spec.backoff = Some(backoff))
     }
 
+    /// Sends every timer scheduled from now on to the heap as a plain
+    /// `TimerFires` event, as the engine did before the timer queues;
+    /// nothing else changes. It exists only so that tests can compare the
+    /// two schedules: the same events in the same order, only the no-op
+    /// firings of stale timers counted in [`Sim::events_processed`].
+    /// Timers already queued stay in their queues.
+    #[doc(hidden)]
+    pub fn set_timers_in_heap(&mut self, on: bool) {
+        self.timers_in_heap = on;
+    }
+
     /// Applies a change to an edge's call spec, checks it as a scenario
     /// would be checked, and rebuilds the edge's policies from it.
     fn change_policies(
@@ -1044,11 +1059,11 @@ impl Sim {
     /// per-try timeout): in its queue when it falls due no earlier than the
     /// queue's last timer (the queue stays in order), in the heap otherwise
     /// (a shorter inherited deadline, a timeout changed while the run goes
-    /// on).
+    /// on), and always in the heap under [`Sim::set_timers_in_heap`].
     fn schedule_timer(&mut self, edge: usize, overall: bool, at: Micros, frame: FrameKey) {
         let index = 2 * edge + usize::from(overall);
         let queue = &mut self.timers[index];
-        if queue.pending.back().is_some_and(|last| last.at > at) {
+        if self.timers_in_heap || queue.pending.back().is_some_and(|last| last.at > at) {
             self.schedule(at, Event::TimerFires(frame));
             return;
         }
