@@ -22,6 +22,15 @@ const RECORDER: &str = "
     };
 ";
 
+/// Opens `url` with the [`RECORDER`] in place, and waits until its run is
+/// a simulated second in.
+async fn open_recorded(client: &Client, url: &str, within: Duration) {
+    before_every_document(client, RECORDER).await;
+    client.goto(url).await.unwrap();
+    wait_for(client, "canvas#diagram").await;
+    clock_passes(client, 1.0, within).await;
+}
+
 async fn violations(client: &Client) -> Vec<String> {
     serde_json::from_value(evaluate(client, "return window.__violations;").await).unwrap()
 }
@@ -80,10 +89,7 @@ async fn the_page_runs_under_a_strict_content_security_policy() {
     let driver = chromedriver();
     let downloads = std::env::temp_dir().join(format!("brownout-csp-{}", std::process::id()));
     let client = browser_with(&driver, (1280, 1000), &[], &downloads).await;
-    before_every_document(&client, RECORDER).await;
-    client.goto(&format!("{site}?speed=5")).await.unwrap();
-    wait_for(&client, "canvas#diagram").await;
-    clock_passes(&client, 1.0, Duration::from_secs(30)).await;
+    open_recorded(&client, &format!("{site}?speed=5"), Duration::from_secs(30)).await;
     assert_strict(&policy(&client).await, true);
 
     for preset in ["bulkheads", "circuit-breaker", "metastable"] {
@@ -134,10 +140,7 @@ async fn the_single_file_runs_under_its_own_policy() {
     let file = bundle().join("brownout.html");
     let driver = chromedriver();
     let client = browser(&driver, 1280, 900).await;
-    before_every_document(&client, RECORDER).await;
-    client.goto(&format!("file://{}", file.display())).await.unwrap();
-    wait_for(&client, "canvas#diagram").await;
-    clock_passes(&client, 1.0, Duration::from_secs(60)).await;
+    open_recorded(&client, &format!("file://{}", file.display()), Duration::from_secs(60)).await;
     // A file from disk trusts no origin: its code is named by hash.
     assert_strict(&policy(&client).await, false);
     assert_eq!(violations(&client).await, Vec::<String>::new());
@@ -210,10 +213,7 @@ async fn a_panic_shows_its_message_and_stops_the_animation() {
     let site = serve(bundle());
     let driver = chromedriver();
     let client = browser(&driver, 1280, 900).await;
-    before_every_document(&client, RECORDER).await;
-    client.goto(&format!("{site}?speed=5")).await.unwrap();
-    wait_for(&client, "canvas#diagram").await;
-    clock_passes(&client, 1.0, Duration::from_secs(30)).await;
+    open_recorded(&client, &format!("{site}?speed=5"), Duration::from_secs(30)).await;
 
     let call = "try { window.wasmBindings.panic_for_test(arguments[0]); return 'no panic'; }
                 catch (e) { return String(e); }";
