@@ -523,6 +523,9 @@ pub enum ParamError {
 pub struct Sim {
     scenario: Scenario,
     now: Micros,
+    /// The end of the second the metrics are collecting: the first event
+    /// at or after it closes that second first.
+    second_end: Micros,
     seq: u64,
     events: BinaryHeap<Scheduled>,
     /// The timers that wait outside the heap (see the module's notes on
@@ -638,6 +641,7 @@ impl Sim {
             jitter: Stream::new(seed, streams::JITTER),
             scenario,
             now: 0,
+            second_end: SECOND,
             seq: 0,
             events: BinaryHeap::new(),
             timers: (0..2 * edges.len()).map(|_| TimerQueue::default()).collect(),
@@ -1033,6 +1037,9 @@ impl Sim {
                 break;
             }
             let Scheduled { at, event, .. } = self.events.pop().expect("peeked");
+            if at >= self.second_end {
+                self.close_seconds_to(at);
+            }
             self.now = at;
             self.handle(event);
             done += 1;
@@ -1043,11 +1050,26 @@ impl Sim {
         }
         // Bring time-weighted figures up to the clock, so that what is read
         // now is complete.
+        self.close_seconds_to(self.now);
         for service in 0..self.services.len() {
-            self.account_occupancy(service);
+            self.account_occupancy(service, self.now);
         }
-        self.metrics.close_seconds(self.now);
+        self.metrics.sync_open_second();
         progress
+    }
+
+    /// Closes every second that ends at or before `t`: each service's
+    /// occupancy is accounted up to the second's end, then the second's
+    /// counts and latencies go into its bucket.
+    fn close_seconds_to(&mut self, t: Micros) {
+        while t >= self.second_end {
+            let end = self.second_end;
+            for service in 0..self.services.len() {
+                self.account_occupancy(service, end);
+            }
+            self.metrics.close_second();
+            self.second_end = (self.metrics.open_second() + 1) * SECOND;
+        }
     }
 
     fn schedule(&mut self, at: Micros, event: Event) {
@@ -1104,13 +1126,13 @@ impl Sim {
         if let Some(e) = edge {
             match kind {
                 PolicyEventKind::BreakerRejected => {
-                    self.metrics.record(self.now, |m| m.edges[e].breaker_rejected += 1)
+                    self.metrics.record(|m| m.edges[e].breaker_rejected += 1)
                 }
                 PolicyEventKind::BulkheadFull => {
-                    self.metrics.record(self.now, |m| m.edges[e].bulkhead_full += 1)
+                    self.metrics.record(|m| m.edges[e].bulkhead_full += 1)
                 }
                 PolicyEventKind::BudgetExhausted => {
-                    self.metrics.record(self.now, |m| m.edges[e].budget_exhausted += 1)
+                    self.metrics.record(|m| m.edges[e].budget_exhausted += 1)
                 }
                 _ => {}
             }
@@ -1229,7 +1251,7 @@ impl Sim {
             outcome: None,
             executions: Vec::new(),
         });
-        self.metrics.record(self.now, |c| c.client.requests += 1);
+        self.metrics.record(|c| c.client.requests += 1);
         self.start_call(root, Owner::Client, self.entry, None);
     }
 
@@ -1254,7 +1276,7 @@ impl Sim {
             top: None,
         });
         self.edge_states[edge].active_calls += 1;
-        self.metrics.record(self.now, |m| m.edges[edge].calls += 1);
+        self.metrics.record(|m| m.edges[edge].calls += 1);
         self.enter(call, 0, None);
         call
     }
@@ -1381,7 +1403,7 @@ impl Sim {
         let instance = self.pick_instance(edge);
         let kind = FrameKind::Leaf { instance, job: None, request: None };
         let leaf = self.new_frame(call, depth, parent, kind);
-        self.metrics.record(self.now, |m| {
+        self.metrics.record(|m| {
             m.edges[edge].tries += 1;
             m.edges[edge].retries += retry as u64;
         });
@@ -1575,7 +1597,7 @@ impl Sim {
         // passes during a pause or a wait for a permit cuts no try.
         let outstanding = self.leaf_instance(child);
         if outstanding.is_some() {
-            self.metrics.record(self.now, |m| {
+            self.metrics.record(|m| {
                 m.services[service].timeouts += 1;
                 m.edges[edge].timeouts += 1;
             });
@@ -1602,10 +1624,10 @@ impl Sim {
         self.edge_states[edge].active_calls -= 1;
         if let Res::Fail(kind) = res {
             let tries = c.tries;
-            self.metrics.record(self.now, |m| m.edges[edge].failed_calls += 1);
+            self.metrics.record(|m| m.edges[edge].failed_calls += 1);
             self.event(Some(edge), None, PolicyEventKind::GaveUp { tries });
             if self.edge_states[edge].spec.falls_back() {
-                self.metrics.record(self.now, |m| m.edges[edge].fallbacks += 1);
+                self.metrics.record(|m| m.edges[edge].fallbacks += 1);
                 self.event(Some(edge), None, PolicyEventKind::Fallback { after: kind });
                 res = Res::Ok { degraded: true };
             }
@@ -1707,7 +1729,7 @@ impl Sim {
                 self.kill_instances(i, service);
             }
         }
-        self.metrics.record(self.now, |m| m.chaos.faults_started += 1);
+        self.metrics.record(|m| m.chaos.faults_started += 1);
         self.event(edge, service, PolicyEventKind::FaultStarted { fault: i });
         if self.hypothesis.is_some() && !self.hypothesis_pending {
             self.hypothesis_pending = true;
@@ -1723,7 +1745,7 @@ impl Sim {
         let count = if count == 0 { instances } else { count.min(instances) };
         let killed: Vec<usize> = (0..count).collect();
         for &instance in &killed {
-            self.account_occupancy(service);
+            self.account_occupancy(service, self.now);
             self.services[service].instances[instance].down += 1;
             // Queued work first, so that no freed worker picks it up.
             let queued: Vec<JobKey> =
@@ -1752,13 +1774,13 @@ impl Sim {
         f.active = false;
         let (service, edge, killed) = (f.service, f.edge, std::mem::take(&mut f.killed));
         if let Some(service) = service {
-            self.account_occupancy(service);
+            self.account_occupancy(service, self.now);
             for instance in killed {
                 let inst = &mut self.services[service].instances[instance];
                 inst.down = inst.down.saturating_sub(1);
             }
         }
-        self.metrics.record(self.now, |m| m.chaos.faults_ended += 1);
+        self.metrics.record(|m| m.chaos.faults_ended += 1);
         self.event(edge, service, PolicyEventKind::FaultEnded { fault: i });
     }
 
@@ -1775,7 +1797,7 @@ impl Sim {
         }
         let rate = if finished > 0 { answered as f64 / finished as f64 } else { 1.0 };
         if rate < h.min_success_rate {
-            self.metrics.record(self.now, |m| m.chaos.aborted += 1);
+            self.metrics.record(|m| m.chaos.aborted += 1);
             self.event(None, None, PolicyEventKind::ExperimentAborted { success_rate: rate });
             for i in 0..self.faults.len() {
                 self.faults[i].cancelled = true;
@@ -1840,7 +1862,7 @@ impl Sim {
     /// The autoscaler's look: utilisation over its period against the
     /// target, and instances started or drained to match.
     fn autoscale(&mut self, service: usize) {
-        self.account_occupancy(service);
+        self.account_occupancy(service, self.now);
         let now = self.now;
         let s = &mut self.services[service];
         let Some(autoscaler) = s.autoscaler.as_mut() else { return };
@@ -1933,7 +1955,7 @@ impl Sim {
         if inst.state != InstanceState::Starting || inst.generation != generation {
             return;
         }
-        self.account_occupancy(service);
+        self.account_occupancy(service, self.now);
         let s = &mut self.services[service];
         s.instances[instance].state = InstanceState::Ready;
         s.ready += 1;
@@ -2033,7 +2055,7 @@ impl Sim {
         let (service, instance, root) = (j.service, j.instance, j.root);
         let calls = j.calls.clone();
         let queued = matches!(j.state, JobState::Queued);
-        self.metrics.record(self.now, |m| {
+        self.metrics.record(|m| {
             let s = &mut m.services[service];
             if lost {
                 s.lost += 1;
@@ -2042,7 +2064,7 @@ impl Sim {
             }
         });
         if queued {
-            self.account_occupancy(service);
+            self.account_occupancy(service, self.now);
             let s = &mut self.services[service];
             s.instances[instance].queue.retain(|&k| k != job);
             s.queued -= 1;
@@ -2071,7 +2093,7 @@ impl Sim {
         let (loss, added) = self.network_faults(edge);
         if loss > 0.0 && self.chaos.chance(loss) {
             // Dropped on the wire: the caller finds out by timing out.
-            self.metrics.record(self.now, |m| m.edges[edge].lost_messages += 1);
+            self.metrics.record(|m| m.edges[edge].lost_messages += 1);
             if matches!(payload, Payload::Request { .. }) {
                 self.roots[root].open -= 1;
             }
@@ -2117,21 +2139,21 @@ impl Sim {
 
     /// Adds a service's busy-worker and queued time since the last change
     /// to the metrics; called before every change of either count.
-    fn account_occupancy(&mut self, service: usize) {
+    fn account_occupancy(&mut self, service: usize, to: Micros) {
         let s = &mut self.services[service];
         let capacity = s.workers * working_instances(s);
         let (counts, since) = ((s.busy, s.queued, capacity), s.occupancy_since);
-        s.occupancy_since = self.now;
-        let span = self.now - since;
+        s.occupancy_since = to;
+        let span = to - since;
         s.busy_since_sync += s.busy as u64 * span;
         s.capacity_since_sync += capacity as u64 * span;
-        self.metrics.record_occupancy(service, counts, since, self.now);
+        self.metrics.record_occupancy(service, counts, since, to);
     }
 
     /// Answers a try that will not be served.
     fn turn_away(&mut self, root: RootKey, edge: usize, leaf: FrameKey, cause: ShedCause) {
         let service = self.edges[edge].to;
-        self.metrics.record(self.now, |c| c.services[service].rejections.add(cause));
+        self.metrics.record(|c| c.services[service].rejections.add(cause));
         if cause != ShedCause::QueueFull {
             self.event(None, Some(service), PolicyEventKind::Shed { cause });
         }
@@ -2151,7 +2173,7 @@ impl Sim {
     ) {
         let service = self.edges[edge].to;
         self.roots[root].attempts[service] += 1;
-        self.metrics.record(self.now, |c| c.services[service].attempts += 1);
+        self.metrics.record(|c| c.services[service].attempts += 1);
         if deadline.is_some_and(|d| self.now >= d) {
             self.turn_away(root, edge, leaf, ShedCause::Deadline);
             return;
@@ -2190,7 +2212,7 @@ impl Sim {
             *slot = Some(job);
         }
         self.roots[root].open += 1;
-        self.account_occupancy(service);
+        self.account_occupancy(service, self.now);
         let s = &mut self.services[service];
         if busy < workers {
             s.busy += 1;
@@ -2207,7 +2229,7 @@ impl Sim {
         let j = &mut self.jobs[job];
         j.state = JobState::Working;
         let (service, waited) = (j.service, self.now - j.arrived);
-        self.metrics.record(self.now, |c| {
+        self.metrics.record(|c| {
             c.services[service].started += 1;
             c.services[service].queue_wait_us += waited;
         });
@@ -2330,7 +2352,7 @@ impl Sim {
         let duplicate = non_idempotent
             && matches!(reply, Reply::Success { .. })
             && self.count_execution(j.root, j.call) > 1;
-        self.metrics.record(self.now, |c| {
+        self.metrics.record(|c| {
             let s = &mut c.services[service];
             match reply {
                 Reply::Success { degraded } => {
@@ -2343,7 +2365,7 @@ impl Sim {
             s.orphaned += orphan as u64;
             s.duplicate_side_effects += duplicate as u64;
         });
-        self.metrics.record_service_latency(self.now, service, self.now - j.arrived);
+        self.metrics.record_service_latency(service, self.now - j.arrived);
         let kind = match reply {
             _ if orphan => DotKind::Orphan,
             Reply::Success { degraded: false } => DotKind::Success,
@@ -2389,7 +2411,7 @@ impl Sim {
     /// A worker is free: it takes the next queued job that is still worth
     /// serving, shedding the ones that waited too long.
     fn free_worker(&mut self, service: usize, instance: usize) {
-        self.account_occupancy(service);
+        self.account_occupancy(service, self.now);
         loop {
             let s = &mut self.services[service];
             let Some(next) = s.instances[instance].queue.pop_front() else {
@@ -2438,7 +2460,7 @@ impl Sim {
         let r = &mut self.roots[root];
         r.outcome = Some(outcome);
         let latency = self.now - r.sent;
-        self.metrics.record(self.now, |m| {
+        self.metrics.record(|m| {
             let client = &mut m.client;
             match outcome {
                 Outcome::Success => client.successes += 1,
@@ -2450,7 +2472,7 @@ impl Sim {
                 Outcome::Rejected(_) => client.rejections += 1,
             }
         });
-        self.metrics.record_client_latency(self.now, latency);
+        self.metrics.record_client_latency(latency);
         self.maybe_settle(root);
     }
 
