@@ -34,7 +34,7 @@ python3 bench/fifty_services.py "$out/fifty-services.toml"
 say "1. one simulated hour of five services at 1,000 requests/s, wasm under node $(node --version)"
 node bench/wasm-runner/run_file.js "$out/pkg" bench/five-services.toml "$HOUR"
 
-say "1b. the floor: the hour's events through a binary heap of 50 engine-sized entries, a third with an exponential draw, nothing else"
+say "1b. the floor: the hour's events through a binary heap of 50 entries of the engine's size, a third with an exponential draw, nothing else"
 events_hour=$(node -e 'const m=require(process.argv[1]); console.log(m.run_toml(require("fs").readFileSync(process.argv[2],"utf8"), 60) * 60)' "$root/$out/pkg/brownout_wasm_runner.js" bench/five-services.toml)
 node bench/wasm-runner/floor.js "$out/pkg" "$events_hour" 50
 
