@@ -214,20 +214,60 @@ impl Layout {
 
     /// End points of an edge's two lanes: (call start, call end) and the
     /// response lane, running from callee back to caller.
+    ///
+    /// Each lane runs parallel to the line between the two centres, a lane's
+    /// width to one side of it, and stops where it crosses either box's
+    /// outline grown by a clearance: a steep lane in a fan-out meets its
+    /// boxes as a level one does (a fixed trim left steep lanes stopping
+    /// short of the box, or running into the instance pill on its corner).
     fn lanes(&self, from: Node, to: usize) -> [Segment; 2] {
         let (a, b) = (self.centre(from), self.centre(Node::Service(to)));
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let len = (dx * dx + dy * dy).sqrt().max(1.0);
         let (ux, uy) = (dx / len, dy / len);
-        // Leave the boxes at their sides: trim by half a box width.
-        let trim = NODE_W / 2.0 + 6.0;
-        let start = (a.0 + ux * trim, a.1 + uy * trim);
-        let end = (b.0 - ux * trim, b.1 - uy * trim);
-        let (nx, ny) = (uy * LANE, -ux * LANE);
-        let call = ((start.0 + nx, start.1 + ny), (end.0 + nx, end.1 + ny));
-        let response = ((end.0 - nx, end.1 - ny), (start.0 - nx, start.1 - ny));
-        [call, response]
+        let lane = |side: f64| {
+            let offset = (uy * LANE * side, -ux * LANE * side);
+            let mut out = to_outline(offset, (ux, uy));
+            let mut back = to_outline(offset, (-ux, -uy));
+            // Boxes nearly touching: keep a short lane in the gap rather
+            // than one turned back on itself.
+            let room = (len - 4.0).max(0.0);
+            if out + back > room {
+                let scale = room / (out + back).max(1e-9);
+                out *= scale;
+                back *= scale;
+            }
+            let start = (a.0 + offset.0 + ux * out, a.1 + offset.1 + uy * out);
+            let end = (b.0 + offset.0 - ux * back, b.1 + offset.1 - uy * back);
+            (start, end)
+        };
+        let call = lane(1.0);
+        let (start, end) = lane(-1.0);
+        [call, (end, start)]
     }
+}
+
+/// Room lanes leave around a box: clear of its outline, and at the top
+/// clear of the instance pill that sits across the top edge too.
+const CLEAR: f64 = 6.0;
+const CLEAR_TOP: f64 = 13.0;
+
+/// How far a lane that passes `offset` from a box's centre, heading `u` (a
+/// unit vector; y grows downwards), runs before it crosses the box's
+/// outline grown by the clearances.
+fn to_outline(offset: (f64, f64), u: (f64, f64)) -> f64 {
+    let half_w = NODE_W / 2.0 + CLEAR;
+    let (top, bottom) = (NODE_H / 2.0 + CLEAR_TOP, NODE_H / 2.0 + CLEAR);
+    let along = |o: f64, u: f64, low: f64, high: f64| {
+        if u > 1e-9 {
+            (high - o) / u
+        } else if u < -1e-9 {
+            (-low - o) / u
+        } else {
+            f64::INFINITY
+        }
+    };
+    along(offset.0, u.0, half_w, half_w).min(along(offset.1, u.1, top, bottom))
 }
 
 fn distance_to_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
@@ -806,6 +846,31 @@ fn arrowhead(s: &mut dyn Surface, colour: &str, from: Point, to: Point) {
     );
 }
 
+/// A service's name as its box shows it: in the name font when it fits
+/// the box, else in a smaller one (down to 12 px, still legible on a
+/// projector), else cut short with an ellipsis at that size. The details
+/// panel of the service gives its full name.
+fn fit_name(s: &mut dyn Surface, name: &str) -> (String, Font) {
+    let room = NODE_W - 16.0;
+    let width = s.text_width(name, NAME_FONT);
+    if width <= room {
+        return (name.to_string(), NAME_FONT);
+    }
+    let px = (NAME_FONT.px * room / width).floor().max(12.0);
+    let font = Font::new(NAME_FONT.weight, px);
+    if s.text_width(name, font) <= room {
+        return (name.to_string(), font);
+    }
+    let mut cut: String = name.to_string();
+    while cut.pop().is_some() {
+        let shown = format!("{}…", cut.trim_end());
+        if s.text_width(&shown, font) <= room {
+            return (shown, font);
+        }
+    }
+    ("…".to_string(), font)
+}
+
 fn draw_node(
     s: &mut dyn Surface,
     c: &Colours,
@@ -817,7 +882,8 @@ fn draw_node(
     let frame = Rect { x, y, w: NODE_W, h: NODE_H };
     s.round_rect(frame, 10.0, Some(c.node_fill), Some((c.ink, 2.0)));
     let style = |font, fill, align| TextStyle { font, fill, align, baseline: Baseline::Top };
-    s.text(name, (cx, y + 9.0), style(NAME_FONT, c.ink, Align::Center));
+    let (name, font) = fit_name(s, name);
+    s.text(&name, (cx, y + 9.0), style(font, c.ink, Align::Center));
 
     let Some(load) = load else {
         s.text("sends requests", (cx, y + 36.0), style(CAPTION_FONT, c.muted, Align::Center));
@@ -949,6 +1015,57 @@ mod tests {
         for message in after.iter().filter(|m| before_all.contains(m)) {
             assert!(before.contains(message), "{message:?} joined the sample");
         }
+    }
+
+    /// Whether `p` lies on the outline, grown by the clearances, of the box
+    /// centred at `c`.
+    fn on_outline(p: (f64, f64), c: (f64, f64)) -> bool {
+        let (dx, dy) = (p.0 - c.0, p.1 - c.1);
+        let (half_w, top, bottom) =
+            (NODE_W / 2.0 + CLEAR, NODE_H / 2.0 + CLEAR_TOP, NODE_H / 2.0 + CLEAR);
+        let near = |x: f64, y: f64| (x - y).abs() < 1e-6;
+        let within_x = dx.abs() <= half_w + 1e-6;
+        let within_y = dy >= -top - 1e-6 && dy <= bottom + 1e-6;
+        (near(dx.abs(), half_w) && within_y) || ((near(dy, -top) || near(dy, bottom)) && within_x)
+    }
+
+    #[wasm_bindgen_test]
+    fn lanes_meet_both_boxes_at_any_angle() {
+        let a = (100.0, 400.0);
+        // Level, steep up and down (a wide fan-out), nearly vertical.
+        for b in [(500.0, 400.0), (420.0, 60.0), (420.0, 740.0), (300.0, 0.0), (130.0, 800.0)] {
+            let layout = Layout { centres: vec![a, b] };
+            let [call, response] = layout.lanes(Node::Client, 0);
+            assert!(on_outline(call.0, a) && on_outline(call.1, b), "{b:?}: call {call:?}");
+            assert!(on_outline(response.0, b) && on_outline(response.1, a), "{b:?}: {response:?}");
+            // Both lanes run the same way as the edge, on either side of it.
+            let (cx, cy) = (call.1 .0 - call.0 .0, call.1 .1 - call.0 .1);
+            assert!(cx * (b.0 - a.0) + cy * (b.1 - a.1) > 0.0, "{b:?}: the call runs forward");
+            let (rx, ry) = (response.1 .0 - response.0 .0, response.1 .1 - response.0 .1);
+            assert!(rx * (b.0 - a.0) + ry * (b.1 - a.1) < 0.0, "{b:?}: the answer runs back");
+        }
+        // Boxes that nearly touch still get a short forward lane.
+        let layout = Layout { centres: vec![a, (a.0 + 20.0, a.1)] };
+        let [call, _] = layout.lanes(Node::Client, 0);
+        assert!(call.1 .0 > call.0 .0, "{call:?}");
+    }
+
+    #[wasm_bindgen_test]
+    fn names_fit_their_boxes() {
+        let mut svg = crate::surface::SvgSurface::new(400.0, 300.0, (400.0, 300.0), "names");
+        let room = NODE_W - 16.0;
+        // A short name is drawn as it is, in the name font.
+        assert_eq!(fit_name(&mut svg, "auth"), ("auth".to_string(), NAME_FONT));
+        // A long one in a smaller font, whole if it then fits.
+        let (shown, font) = fit_name(&mut svg, "recommendations");
+        assert!(font.px < NAME_FONT.px && font.px >= 12.0, "{font:?}");
+        assert!(svg.text_width(&shown, font) <= room, "{shown} at {font:?}");
+        // One too long for any legible size is cut short, and says so.
+        let long = "a-service-with-a-name-far-longer-than-any-box";
+        let (shown, font) = fit_name(&mut svg, long);
+        assert_eq!(font.px, 12.0);
+        assert!(shown.ends_with('…') && long.starts_with(shown.trim_end_matches('…')), "{shown}");
+        assert!(svg.text_width(&shown, font) <= room, "{shown}");
     }
 
     #[wasm_bindgen_test]
