@@ -183,6 +183,31 @@ impl<'de> Reader<'de> {
         let n = self.len()?;
         std::str::from_utf8(self.take(n)?).map_err(|_| Error::custom("string is not UTF-8"))
     }
+
+    /// Reads a value's tag, which must be `want`: the type being read
+    /// knows what it was written as. Not generic, so the check and its
+    /// error are compiled once rather than in every visitor's reader.
+    fn tag(&mut self, want: u8) -> Result<(), Error> {
+        let tag = self.byte()?;
+        if tag == want {
+            Ok(())
+        } else {
+            Err(Error::custom(format_args!("tag {tag} where {want} was expected")))
+        }
+    }
+
+    /// An integer's payload, tag read.
+    fn integer(&mut self) -> Result<i64, Error> {
+        let z = self.varint()?;
+        Ok((z >> 1) as i64 ^ -((z & 1) as i64))
+    }
+
+    /// A float's payload, tag read.
+    fn float(&mut self) -> Result<f64, Error> {
+        let mut bits = [0; 8];
+        bits.copy_from_slice(self.take(8)?);
+        Ok(f64::from_bits(u64::from_le_bytes(bits)))
+    }
 }
 
 impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
@@ -192,15 +217,8 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         match self.byte()? {
             FALSE => visitor.visit_bool(false),
             TRUE => visitor.visit_bool(true),
-            INTEGER => {
-                let z = self.varint()?;
-                visitor.visit_i64((z >> 1) as i64 ^ -((z & 1) as i64))
-            }
-            FLOAT => {
-                let mut bits = [0; 8];
-                bits.copy_from_slice(self.take(8)?);
-                visitor.visit_f64(f64::from_bits(u64::from_le_bytes(bits)))
-            }
+            INTEGER => visitor.visit_i64(self.integer()?),
+            FLOAT => visitor.visit_f64(self.float()?),
             STRING => visitor.visit_borrowed_str(self.str()?),
             ARRAY => {
                 let left = self.len()?;
@@ -212,6 +230,120 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
             }
             tag => Err(Error::custom(format_args!("unknown tag {tag}"))),
         }
+    }
+
+    // A type that says what it expects is read as that alone, rather than
+    // through `deserialize_any`: each of these is compiled once per visitor,
+    // and `deserialize_any` would pass every visitor every kind of value.
+    // A derived struct's visitor, for one, reads a table but also has a
+    // reader for the same struct as a sequence, which only `visit_seq`
+    // reaches; not calling it drops that code from the page's WebAssembly.
+    // The scenario packs each type always as the same kind of value (the
+    // one TOML writes it as), so bytes that `pack` wrote read the same.
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.byte()? {
+            FALSE => visitor.visit_bool(false),
+            TRUE => visitor.visit_bool(true),
+            tag => Err(Error::custom(format_args!("tag {tag} where a boolean was expected"))),
+        }
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.tag(INTEGER)?;
+        visitor.visit_i64(self.integer()?)
+    }
+
+    /// A float that TOML would write as an integer is read as one too.
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self.byte()? {
+            FLOAT => visitor.visit_f64(self.float()?),
+            INTEGER => visitor.visit_i64(self.integer()?),
+            tag => Err(Error::custom(format_args!("tag {tag} where a number was expected"))),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.tag(STRING)?;
+        visitor.visit_borrowed_str(self.str()?)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.tag(ARRAY)?;
+        let left = self.len()?;
+        visitor.visit_seq(Items { reader: self, left })
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.tag(TABLE)?;
+        let left = self.len()?;
+        visitor.visit_map(Items { reader: self, left })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_i64(visitor)
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
     }
 
     /// A `None` is never written, so an option that is there is `Some`.
@@ -243,9 +375,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
-        identifier ignored_any
+        i128 u128 char bytes byte_buf unit unit_struct ignored_any
     }
 }
 
