@@ -395,6 +395,9 @@ pub struct Painter {
     /// Every dot, whatever the crowd: an exported picture is drawn once,
     /// and no note travels with it to say that it was sampled.
     every_dot: bool,
+    /// Whether a crowded frame says so in the picture itself, for a clip
+    /// recorded from the canvas (the page's own note sits outside it).
+    captioned: bool,
     /// The badges drawn in the last frame, one per edge with a breaker.
     badges: Vec<Badge>,
     /// Per edge, the breaker state drawn in the previous frame, to notice
@@ -408,6 +411,12 @@ impl Painter {
     /// message in flight, however many.
     pub fn exporting() -> Painter {
         Painter { every_dot: true, ..Painter::default() }
+    }
+
+    /// Whether the frames that follow write the note on a sampled crowd into
+    /// the picture (see [`Crowd::short_note`]).
+    pub fn set_captioned(&mut self, on: bool) {
+        self.captioned = on;
     }
 
     /// The badge of the policy edge (the hop into the last service) drawn
@@ -484,6 +493,9 @@ impl Painter {
 
         paint_bounces(s, c, sim, log, &layout, look.motion);
         paint_faults(s, c, sim, log, &layout);
+        if let Some(crowd) = self.crowd().filter(|_| self.captioned) {
+            caption(s, c, &crowd.short_note(), height);
+        }
 
         let n = sim.edges().len();
         self.last_state.resize(n, None);
@@ -846,6 +858,20 @@ fn arrowhead(s: &mut dyn Surface, colour: &str, from: Point, to: Point) {
     );
 }
 
+/// A line of text in a pill at the picture's bottom-left corner.
+fn caption(s: &mut dyn Surface, c: &Colours, text: &str, height: f64) {
+    let w = s.text_width(text, SMALL_BOLD_FONT) + 14.0;
+    let rect = Rect { x: 8.0, y: height - 30.0, w, h: 22.0 };
+    s.round_rect(rect, 11.0, Some(c.ink), None);
+    let style = TextStyle {
+        font: SMALL_BOLD_FONT,
+        fill: c.on_ink,
+        align: Align::Left,
+        baseline: Baseline::Middle,
+    };
+    s.text(text, (rect.x + 7.0, rect.y + rect.h / 2.0), style);
+}
+
 /// A service's name as its box shows it: in the name font when it fits
 /// the box, else in a smaller one (down to 12 px, still legible on a
 /// projector), else cut short with an ellipsis at that size. The details
@@ -1081,5 +1107,39 @@ mod tests {
 
     fn crowd() -> Scenario {
         brownout_sim::preset("crowd").expect("the crowd preset")
+    }
+
+    /// A frame of `sim` as SVG text, from `painter`.
+    fn frame(painter: &mut Painter, sim: &Sim) -> String {
+        let mut svg = crate::surface::SvgSurface::new(1200.0, 900.0, (1200.0, 900.0), "frame");
+        let (log, placement) = (EventLog::default(), Placement::new());
+        let scene = Scene { sim, log: &log, placement: &placement, selected: None };
+        let look = Look { theme: Theme::Standard, motion: Motion::Full };
+        painter.paint(&mut svg, &scene, (1200.0, 900.0), 0.0, look, true);
+        svg.finish()
+    }
+
+    #[wasm_bindgen_test]
+    fn a_recorded_crowd_says_in_the_picture_that_it_is_sampled() {
+        let mut scenario = crowd();
+        scenario.load.rate_per_sec = 1_000.0;
+        let mut sim = Sim::new(scenario).unwrap();
+        sim.advance_to(3 * brownout_sim::time::SECOND);
+        let mut painter = Painter::default();
+        // On the page the note sits under the canvas, not in it.
+        let plain = frame(&mut painter, &sim);
+        let sampled = painter.crowd().expect("a sampled frame");
+        assert!(!plain.contains(&sampled.short_note()), "no caption unless recording");
+        // While a clip is recorded it is painted into the picture.
+        painter.set_captioned(true);
+        let recorded = frame(&mut painter, &sim);
+        let note = painter.crowd().expect("still sampled").short_note();
+        assert!(note.starts_with("1 in "), "{note}");
+        assert!(recorded.contains(&note), "the caption {note:?} is in the picture");
+        // A frame that draws every dot has nothing to say.
+        let mut quiet = Sim::new(crowd()).unwrap();
+        quiet.advance_to(brownout_sim::time::SECOND);
+        let calm = frame(&mut painter, &quiet);
+        assert!(painter.crowd().is_none() && !calm.contains("messages drawn"));
     }
 }

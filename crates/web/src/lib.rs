@@ -265,6 +265,9 @@ pub struct App {
     /// minute" stays the minute's figure; `None` before that time.
     answer: Rc<RefCell<Option<lab::Answer>>>,
     fast_forward: Rc<Cell<Option<Micros>>>,
+    /// Set while a clip is recorded: the diagram then writes its note on
+    /// sampled dots into the canvas (see [`Recording`]).
+    captioned: Rc<Cell<bool>>,
     /// The fast-forward's target in seconds, as last shown.
     fast_forwarding: Option<f64>,
     /// Parameters of the address that were left out, and why.
@@ -458,6 +461,7 @@ impl App {
         let (start, loop_at, fast_forward) =
             (self.start.clone(), self.loop_at.clone(), self.fast_forward.clone());
         let pause_at = self.pause_at.clone();
+        let captioned = self.captioned.clone();
         let answer = self.answer.clone();
         let question = self.experiment.scenario.lesson.as_ref().and_then(|l| l.question.clone());
         let answer_at = question.as_ref().map(lab::answer_time);
@@ -598,6 +602,7 @@ impl App {
                             selected: selection,
                         };
                         let size = (fit.width, fit.height);
+                        painters[i].set_captioned(i == 0 && captioned.get());
                         painters[i].paint(
                             &mut CanvasSurface(&ctx2d),
                             &scene,
@@ -819,6 +824,7 @@ impl Component for App {
             pause_at: Rc::new(Cell::new(None)),
             answer: Rc::new(RefCell::new(None)),
             fast_forward: Rc::new(Cell::new(None)),
+            captioned: Rc::new(Cell::new(false)),
             fast_forwarding: None,
             address_notice: ignored,
             address_timer: None,
@@ -1119,7 +1125,7 @@ impl Component for App {
                     Some((canvas, ..)) => {
                         let seconds = self.panes[0].sim.borrow().now() as f64 / SECOND as f64;
                         let name = share::file_name(self.experiment.id, seconds, "webm");
-                        Recording::start(&canvas, name, ctx.link().clone())
+                        Recording::start(&canvas, name, ctx.link().clone(), self.captioned.clone())
                             .map(|r| self.recording = Some(r))
                     }
                     None => Err("the diagram is not on the page".into()),

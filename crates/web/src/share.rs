@@ -7,7 +7,7 @@
 //! headless browser), the text stays in a visible read-only field, selected,
 //! for the reader to copy by hand.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -131,12 +131,15 @@ pub fn save_png(canvas: &HtmlCanvasElement, filename: String, link: Scope<App>) 
 
 /// A clip being recorded from the diagram's canvas. Dropping it drops the
 /// handler that collects the recorder's data.
-// TODO: a clip of a crowded diagram records the canvas as drawn, a sample
-// of the dots, without the note that says so (the SVG and PNG exports draw
-// every dot); the note could be painted into the canvas while recording.
+///
+/// While it lives, `captioned` is set: the painter then writes its note on
+/// a crowded diagram into the canvas itself, since a clip records the dots
+/// as drawn (a sample, past the cap) and the note under the canvas would
+/// not travel with it.
 pub struct Recording {
     recorder: MediaRecorder,
     _collect: Closure<dyn FnMut(web_sys::BlobEvent)>,
+    captioned: Rc<Cell<bool>>,
 }
 
 impl Recording {
@@ -146,6 +149,7 @@ impl Recording {
         canvas: &HtmlCanvasElement,
         filename: String,
         link: Scope<App>,
+        captioned: Rc<Cell<bool>>,
     ) -> Result<Recording, String> {
         let mime = ["video/webm;codecs=vp9", "video/webm;codecs=vp8", "video/webm"]
             .into_iter()
@@ -193,7 +197,8 @@ impl Recording {
             let _ = stop.stop();
         })
         .forget();
-        Ok(Recording { recorder, _collect: collect })
+        captioned.set(true);
+        Ok(Recording { recorder, _collect: collect, captioned })
     }
 }
 
@@ -203,5 +208,6 @@ impl Drop for Recording {
             let _ = self.recorder.stop();
         }
         self.recorder.set_ondataavailable(None);
+        self.captioned.set(false);
     }
 }
