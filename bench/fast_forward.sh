@@ -4,8 +4,8 @@
 #
 # 1. one simulated hour of bench/five-services.toml (1,000 requests/s
 #    through 5 services) in wasm: the wall-clock time it takes; and the
-#    floor under it: as many events (estimated from the first simulated
-#    minute) through the event queue and the random draws alone;
+#    floor under it: as many events as that run handled, through a binary
+#    heap and the random draws alone;
 # 2. bench/fifty-services.toml (50 services at 10,000 requests/s) for
 #    SHORT and LONG simulated seconds in wasm and natively: time and memory
 #    (wasm linear memory; native peak resident set from /usr/bin/time), so
@@ -32,11 +32,12 @@ wasm-bindgen --target nodejs --out-dir "$out/pkg" \
 python3 bench/fifty_services.py "$out/fifty-services.toml"
 
 say "1. one simulated hour of five services at 1,000 requests/s, wasm under node $(node --version)"
-node bench/wasm-runner/run_file.js "$out/pkg" bench/five-services.toml "$HOUR"
+hour_json=$(node bench/wasm-runner/run_file.js "$out/pkg" bench/five-services.toml "$HOUR")
+echo "$hour_json"
 
-say "1b. the floor: the hour's events through a binary heap of 50 entries of the engine's size, a third with an exponential draw, nothing else"
-events_hour=$(node -e 'const m=require(process.argv[1]); console.log(m.run_toml(require("fs").readFileSync(process.argv[2],"utf8"), 60) * 60)' "$root/$out/pkg/brownout_wasm_runner.js" bench/five-services.toml)
-node bench/wasm-runner/floor.js "$out/pkg" "$events_hour" 50
+say "1b. the floor: as many events through a binary heap of 50 entries of the engine's size, a third with an exponential draw, nothing else"
+events=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["events"]))' "$hour_json")
+node bench/wasm-runner/floor.js "$out/pkg" "$events" 50
 
 say "2. fifty services at 10,000 requests/s: wasm"
 for s in "$SHORT" "$LONG"; do

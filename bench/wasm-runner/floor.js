@@ -3,6 +3,10 @@
 // exponential draw (see `floor` in src/lib.rs). Prints one line of JSON.
 //
 // node floor.js PKG_DIR [EVENTS] [PENDING]
+//
+// EVENTS defaults to what one simulated hour of bench/five-services.toml
+// handles (58,259,487); bench/fast_forward.sh passes the count its own run
+// of the hour printed.
 'use strict';
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
@@ -14,6 +18,10 @@ if (!pkgDir) {
 }
 const events = Number.parseInt(eventsArg, 10);
 const pending = Number.parseInt(pendingArg, 10);
+if (!(events > 0) || !(pending > 0) || events > 4294967295) {
+  console.error(`EVENTS and PENDING must be whole numbers from 1 (EVENTS to 2^32 - 1), not ${eventsArg} and ${pendingArg}`);
+  process.exit(2);
+}
 const { floor } = require(path.resolve(pkgDir, 'brownout_wasm_runner.js'));
 
 floor(1000000, pending);

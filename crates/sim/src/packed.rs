@@ -16,8 +16,8 @@
 //! it for every preset), and a seeded run gives the same figures.
 //!
 //! The format is a tree of self-describing values, because the scenario's
-//! serde shape needs one (internally tagged enums and flattened tables read
-//! their fields before they know their type). Each value is a tag byte and
+//! serde shape needs one (internally tagged enums read their fields before
+//! they know their variant). Each value is a tag byte and
 //! its payload:
 //!
 //! | tag | value | payload |
@@ -254,7 +254,8 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         visitor.visit_i64(self.integer()?)
     }
 
-    /// A float that TOML would write as an integer is read as one too.
+    /// A float field packed as an integer reads too, as serde's own readers
+    /// allow (`pack` writes floats as floats, so only hand-made bytes do).
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.byte()? {
             FLOAT => visitor.visit_f64(self.float()?),

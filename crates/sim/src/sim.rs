@@ -1055,6 +1055,10 @@ impl Sim {
         self.epoch += 1;
         self.changed_at = self.now;
         self.metrics.restart_amplification();
+        // A change can count at once (a bulkhead swapped lets its waiters
+        // go on): keep the open second's bucket up to the totals, as after
+        // every step.
+        self.metrics.sync_open_second();
     }
 
     // ----- running -------------------------------------------------------

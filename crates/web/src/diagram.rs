@@ -223,14 +223,16 @@ impl Layout {
     fn lanes(&self, from: Node, to: usize) -> [Segment; 2] {
         let (a, b) = (self.centre(from), self.centre(Node::Service(to)));
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let len = (dx * dx + dy * dy).sqrt().max(1.0);
-        let (ux, uy) = (dx / len, dy / len);
+        let len = (dx * dx + dy * dy).sqrt();
+        // Two boxes dragged onto the same spot: lanes run left to right.
+        let (ux, uy) = if len > 1e-9 { (dx / len, dy / len) } else { (1.0, 0.0) };
         let lane = |side: f64| {
             let offset = (uy * LANE * side, -ux * LANE * side);
             let mut out = to_outline(offset, (ux, uy));
             let mut back = to_outline(offset, (-ux, -uy));
-            // Boxes nearly touching: keep a short lane in the gap rather
-            // than one turned back on itself.
+            // Boxes that nearly touch or overlap (dragged so): a short
+            // lane, hidden under the boxes when they overlap, rather than
+            // one turned back on itself.
             let room = (len - 4.0).max(0.0);
             if out + back > room {
                 let scale = room / (out + back).max(1e-9);
@@ -247,16 +249,18 @@ impl Layout {
     }
 }
 
-/// Room lanes leave around a box: clear of its outline, and at the top
-/// clear of the instance pill that sits across the top edge too.
+/// Room lanes leave around a box: clear of its outline, and clear of the
+/// instance pill that sits across the top-right corner too (9 px above the
+/// top edge, 6 px past the right side).
 const CLEAR: f64 = 6.0;
 const CLEAR_TOP: f64 = 13.0;
+const CLEAR_SIDE: f64 = 10.0;
 
 /// How far a lane that passes `offset` from a box's centre, heading `u` (a
 /// unit vector; y grows downwards), runs before it crosses the box's
 /// outline grown by the clearances.
 fn to_outline(offset: (f64, f64), u: (f64, f64)) -> f64 {
-    let half_w = NODE_W / 2.0 + CLEAR;
+    let half_w = NODE_W / 2.0 + CLEAR_SIDE;
     let (top, bottom) = (NODE_H / 2.0 + CLEAR_TOP, NODE_H / 2.0 + CLEAR);
     let along = |o: f64, u: f64, low: f64, high: f64| {
         if u > 1e-9 {
@@ -875,26 +879,44 @@ fn caption(s: &mut dyn Surface, c: &Colours, text: &str, height: f64) {
 /// A service's name as its box shows it: in the name font when it fits
 /// the box, else in a smaller one (down to 12 px, still legible on a
 /// projector), else cut short with an ellipsis at that size. The details
-/// panel of the service gives its full name.
+/// panel of the service gives its full name. A few measurements a frame,
+/// however long the name: the cut is found by halving.
 fn fit_name(s: &mut dyn Surface, name: &str) -> (String, Font) {
     let room = NODE_W - 16.0;
     let width = s.text_width(name, NAME_FONT);
     if width <= room {
         return (name.to_string(), NAME_FONT);
     }
-    let px = (NAME_FONT.px * room / width).floor().max(12.0);
-    let font = Font::new(NAME_FONT.weight, px);
-    if s.text_width(name, font) <= room {
-        return (name.to_string(), font);
+    // Scaled to fit, then down a pixel at a time should the measure not
+    // scale quite linearly (hinting), to the smallest size.
+    let mut px = (NAME_FONT.px * room / width).floor().clamp(12.0, NAME_FONT.px);
+    loop {
+        let font = Font::new(NAME_FONT.weight, px);
+        if s.text_width(name, font) <= room {
+            return (name.to_string(), font);
+        }
+        if px <= 12.0 {
+            break;
+        }
+        px -= 1.0;
     }
-    let mut cut: String = name.to_string();
-    while cut.pop().is_some() {
-        let shown = format!("{}…", cut.trim_end());
-        if s.text_width(&shown, font) <= room {
-            return (shown, font);
+    let font = Font::new(NAME_FONT.weight, 12.0);
+    // The longest prefix, in characters, that fits with an ellipsis.
+    let ends: Vec<usize> = name.char_indices().map(|(i, _)| i).skip(1).collect();
+    let shown = |n: usize| format!("{}…", name[..ends[n - 1]].trim_end());
+    let (mut fits, mut too_long) = (0, ends.len() + 1);
+    while too_long - fits > 1 {
+        let mid = (fits + too_long) / 2;
+        if s.text_width(&shown(mid), font) <= room {
+            fits = mid;
+        } else {
+            too_long = mid;
         }
     }
-    ("…".to_string(), font)
+    if fits == 0 {
+        return ("…".to_string(), font);
+    }
+    (shown(fits), font)
 }
 
 fn draw_node(
@@ -1048,7 +1070,7 @@ mod tests {
     fn on_outline(p: (f64, f64), c: (f64, f64)) -> bool {
         let (dx, dy) = (p.0 - c.0, p.1 - c.1);
         let (half_w, top, bottom) =
-            (NODE_W / 2.0 + CLEAR, NODE_H / 2.0 + CLEAR_TOP, NODE_H / 2.0 + CLEAR);
+            (NODE_W / 2.0 + CLEAR_SIDE, NODE_H / 2.0 + CLEAR_TOP, NODE_H / 2.0 + CLEAR);
         let near = |x: f64, y: f64| (x - y).abs() < 1e-6;
         let within_x = dx.abs() <= half_w + 1e-6;
         let within_y = dy >= -top - 1e-6 && dy <= bottom + 1e-6;
@@ -1074,6 +1096,11 @@ mod tests {
         let layout = Layout { centres: vec![a, (a.0 + 20.0, a.1)] };
         let [call, _] = layout.lanes(Node::Client, 0);
         assert!(call.1 .0 > call.0 .0, "{call:?}");
+        // Boxes dragged onto one spot: lanes of finite length, not NaN.
+        let layout = Layout { centres: vec![a, a] };
+        for (p, q) in layout.lanes(Node::Client, 0) {
+            assert!([p.0, p.1, q.0, q.1].iter().all(|v| v.is_finite()), "{p:?} {q:?}");
+        }
     }
 
     #[wasm_bindgen_test]
