@@ -882,41 +882,46 @@ fn caption(s: &mut dyn Surface, c: &Colours, text: &str, height: f64) {
 /// panel of the service gives its full name. A few measurements a frame,
 /// however long the name: the cut is found by halving.
 fn fit_name(s: &mut dyn Surface, name: &str) -> (String, Font) {
-    let room = NODE_W - 16.0;
-    let width = s.text_width(name, NAME_FONT);
-    if width <= room {
+    fit_text(name, NODE_W - 16.0, |text, font| s.text_width(text, font))
+}
+
+/// [`fit_name`] over any measure of text. A measure that gives no finite
+/// width (a canvas not ready, say) is taken as "does not fit": every loop
+/// here is bounded, whatever it answers.
+fn fit_text(name: &str, room: f64, mut measure: impl FnMut(&str, Font) -> f64) -> (String, Font) {
+    let fits = |width: f64| width.is_finite() && width <= room;
+    let width = measure(name, NAME_FONT);
+    if fits(width) {
         return (name.to_string(), NAME_FONT);
     }
     // Scaled to fit, then down a pixel at a time should the measure not
     // scale quite linearly (hinting), to the smallest size.
-    let mut px = (NAME_FONT.px * room / width).floor().clamp(12.0, NAME_FONT.px);
-    loop {
-        let font = Font::new(NAME_FONT.weight, px);
-        if s.text_width(name, font) <= room {
+    const SMALLEST: u32 = 12;
+    let scaled = NAME_FONT.px * room / width;
+    let largest = if scaled.is_finite() { scaled.floor().clamp(12.0, NAME_FONT.px) } else { 12.0 };
+    for px in (SMALLEST..=largest as u32).rev() {
+        let font = Font::new(NAME_FONT.weight, f64::from(px));
+        if fits(measure(name, font)) {
             return (name.to_string(), font);
         }
-        if px <= 12.0 {
-            break;
-        }
-        px -= 1.0;
     }
-    let font = Font::new(NAME_FONT.weight, 12.0);
+    let font = Font::new(NAME_FONT.weight, f64::from(SMALLEST));
     // The longest prefix, in characters, that fits with an ellipsis.
     let ends: Vec<usize> = name.char_indices().map(|(i, _)| i).skip(1).collect();
     let shown = |n: usize| format!("{}…", name[..ends[n - 1]].trim_end());
-    let (mut fits, mut too_long) = (0, ends.len() + 1);
-    while too_long - fits > 1 {
-        let mid = (fits + too_long) / 2;
-        if s.text_width(&shown(mid), font) <= room {
-            fits = mid;
+    let (mut longest, mut too_long) = (0, ends.len() + 1);
+    while too_long - longest > 1 {
+        let mid = (longest + too_long) / 2;
+        if fits(measure(&shown(mid), font)) {
+            longest = mid;
         } else {
             too_long = mid;
         }
     }
-    if fits == 0 {
+    if longest == 0 {
         return ("…".to_string(), font);
     }
-    (shown(fits), font)
+    (shown(longest), font)
 }
 
 fn draw_node(
@@ -1119,6 +1124,11 @@ mod tests {
         assert_eq!(font.px, 12.0);
         assert!(shown.ends_with('…') && long.starts_with(shown.trim_end_matches('…')), "{shown}");
         assert!(svg.text_width(&shown, font) <= room, "{shown}");
+        // A measure that answers nothing useful ends too, with an ellipsis.
+        for width in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let (shown, font) = fit_text("recommendations", room, |_, _| width);
+            assert_eq!((shown.as_str(), font.px), ("…", 12.0), "{width}");
+        }
     }
 
     #[wasm_bindgen_test]
