@@ -368,6 +368,10 @@ impl App {
                 *pane.sim.borrow_mut() = sim;
             }
             pane.log.borrow_mut().clear();
+            // The controls show some values from the figures (the error
+            // rate): read them now, or the first render shows the
+            // preset's values until the next refresh.
+            pane.figures = Figures::read(&pane.sim.borrow(), &pane.log.borrow(), false);
         }
         self.guess = None;
         self.chart_end.set(None);

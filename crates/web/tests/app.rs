@@ -448,3 +448,28 @@ async fn random_gestures_on_every_control_never_panic_or_freeze() {
     assert!(root.query_selector("canvas#diagram").unwrap().is_some());
     app.destroy();
 }
+
+/// A link's values are on the controls from the first render, not only
+/// after the animation's first refresh of the figures (the error-rate
+/// slider reads the figures, which once held the preset's 10 % until then).
+#[wasm_bindgen_test]
+async fn a_link_s_values_are_on_the_controls_from_the_first_render() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let query = "?preset=retry-chain&error=40&retries=3";
+    let props = brownout_web::Props { query: Some(query.into()), owns_page: false };
+    let app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+    // Yew renders on its scheduler; read as soon as the controls exist,
+    // before any animation frame has had a chance to refresh the figures.
+    let mut waited = 0;
+    while root.query_selector("#error-rate").unwrap().is_none() && waited < 200 {
+        TimeoutFuture::new(0).await;
+        waited += 1;
+    }
+    let slider: HtmlInputElement = find(&root, "#error-rate").dyn_into().unwrap();
+    assert_eq!(slider.value(), "40", "the slider holds the link's error rate");
+    assert_eq!(text(&root, "#error-rate + output"), "40 %");
+    assert_eq!(text(&root, "#retries + output"), "3 retries = 4 tries");
+    app.destroy();
+}
