@@ -11,8 +11,8 @@
 // Only iframes whose own page sent the message are resized, and only to a
 // plausible height; other messages are ignored.
 //
-// TODO: the Trunk bundle does not copy this file yet (that needs a
-// copy-file link in index.html); until it does, hosts take it from www/.
+// The build copies this file into the bundle beside index.html (the
+// copy-file link in index.html), so a host takes it from there.
 (function () {
   "use strict";
   var MIN_HEIGHT = 120;
