@@ -371,56 +371,98 @@ fn media_type(file: &Path) -> &'static str {
 /// last slash is redirected to it (301), and anything outside `prefix` is
 /// 404 Not Found, so a bundle that asked for `/file` instead of `./file`
 /// would show up in [`Host::failures`].
+///
+/// Why hyper, on a runtime of its own: every connection is a task, so
+/// however many keep-alive connections the browser holds open, a new one
+/// is answered at once. (tiny_http, used before, hands each connection to a
+/// thread of a pool that can miss a wake-up; with Chromium's idle
+/// keep-alive connections holding every thread, a new connection's request
+/// then waited for ever, and a page whose three iframes each load the
+/// bundle hung about one time in ten.)
 pub fn serve_under(dir: &Path, prefix: &str) -> Host {
     let prefix = format!("/{}/", prefix.trim_matches('/')).replace("//", "/");
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind loopback");
-    let port = server.server_addr().to_ip().expect("ip address").port();
-    let dir = dir.canonicalize().expect("the folder to serve");
-    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let host = Host { url: format!("http://127.0.0.1:{port}{prefix}"), log: log.clone() };
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("a non-blocking listener");
+    let port = listener.local_addr().expect("its address").port();
+    let files = std::sync::Arc::new(Files {
+        dir: dir.canonicalize().expect("the folder to serve"),
+        prefix: prefix.clone(),
+        log: Default::default(),
+    });
+    let host = Host { url: format!("http://127.0.0.1:{port}{prefix}"), log: files.log.clone() };
     std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let asked = request.url().to_string();
-            let path = asked.split(['?', '#']).next().unwrap_or("/");
-            let response = if path == prefix.trim_end_matches('/') {
-                let location = tiny_http::Header::from_bytes("Location", prefix.as_str()).unwrap();
-                tiny_http::Response::from_data(Vec::new())
-                    .with_status_code(301)
-                    .with_header(location)
-            } else {
-                let file = path.strip_prefix(prefix.as_str()).map(|rest| {
-                    let rest = if rest.is_empty() || rest.ends_with('/') {
-                        format!("{rest}index.html")
-                    } else {
-                        rest.to_string()
-                    };
-                    dir.join(rest)
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the host");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listen");
+            while let Ok((stream, _)) = listener.accept().await {
+                let files = files.clone();
+                let answer = hyper::service::service_fn(move |request| {
+                    let files = files.clone();
+                    async move { Ok::<_, std::convert::Infallible>(files.answer(&request)) }
                 });
-                // Only files inside the folder: no `..` out of it.
-                let inside = file
-                    .as_ref()
-                    .and_then(|f| f.canonicalize().ok())
-                    .filter(|f| f.starts_with(&dir) && f.is_file());
-                match inside.and_then(|f| std::fs::read(&f).ok().map(|body| (f, body))) {
-                    Some((file, body)) => {
-                        let header =
-                            tiny_http::Header::from_bytes("Content-Type", media_type(&file))
-                                .unwrap();
-                        tiny_http::Response::from_data(body).with_header(header)
-                    }
-                    None => {
-                        tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404)
-                    }
-                }
-            };
-            // Logged before answering, so that whoever saw the response
-            // finds the request in the log.
-            let status = response.status_code().0;
-            log.lock().unwrap().push(Served { path: asked, status });
-            let _ = request.respond(response);
-        }
+                tokio::spawn(async move {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    // A connection the browser drops is no failure of ours.
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(io, answer)
+                        .await;
+                });
+            }
+        });
     });
     host
+}
+
+/// What a [`Host`] serves, and its log.
+struct Files {
+    dir: PathBuf,
+    prefix: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<Served>>>,
+}
+
+type Body = http_body_util::Full<bytes::Bytes>;
+
+impl Files {
+    /// The response to one request, logged before it is sent, so that
+    /// whoever saw the response finds the request in the log.
+    fn answer<B>(&self, request: &hyper::Request<B>) -> hyper::Response<Body> {
+        let asked = request.uri().to_string();
+        let path = request.uri().path();
+        let reply = |status: u16, headers: &[(&str, &str)], body: Vec<u8>| {
+            let mut response = hyper::Response::builder().status(status);
+            for (name, value) in headers {
+                response = response.header(*name, *value);
+            }
+            response.body(Body::new(body.into())).expect("a well-formed response")
+        };
+        let response = if path == self.prefix.trim_end_matches('/') {
+            reply(301, &[("Location", self.prefix.as_str())], Vec::new())
+        } else {
+            let file = path.strip_prefix(self.prefix.as_str()).map(|rest| {
+                let rest = if rest.is_empty() || rest.ends_with('/') {
+                    format!("{rest}index.html")
+                } else {
+                    rest.to_string()
+                };
+                self.dir.join(rest)
+            });
+            // Only files inside the folder: no `..` out of it.
+            let inside = file
+                .as_ref()
+                .and_then(|f| f.canonicalize().ok())
+                .filter(|f| f.starts_with(&self.dir) && f.is_file());
+            match inside.and_then(|f| std::fs::read(&f).ok().map(|body| (f, body))) {
+                Some((file, body)) => reply(200, &[("Content-Type", media_type(&file))], body),
+                None => reply(404, &[], b"not found".to_vec()),
+            }
+        };
+        let status = response.status().as_u16();
+        self.log.lock().unwrap().push(Served { path: asked, status });
+        response
+    }
 }
 
 /// The resources a page (or the frame the client is in) fetched, as
