@@ -1260,8 +1260,8 @@ impl Component for App {
                         if error_pct < 100.0 {
                             { format!("At {error_pct:.0} % errors, the retry policy alone predicts {}.", times(f.predicted)) }
                         }
-                        if choices.breaker || choices.budget {
-                            { " The breaker and the retry budget refuse calls the retries would make: expect less." }
+                        if let Some(refusing) = refusing_policies(choices.breaker, choices.budget) {
+                            { format!(" {refusing} calls the retries would make: expect less.") }
                         }
                         <br/>
                         <small>{ "Measured: attempts per client request, averaged over the requests that finished in the last 10 simulated seconds, counting only requests sent after the last change (shown once 10 s have passed since it). The prediction counts errors only: timeouts (retried too) and full queues move the measurement away from it." }</small>
@@ -1535,6 +1535,17 @@ fn parse_in(value: &str, what: &str, min: f64, max: f64) -> Result<f64, String> 
         _ => Err(format!(
             "{what}: {value:?} is not a number from {min} to {max}; kept the previous value"
         )),
+    }
+}
+
+/// Which of the page's policies refuse calls the retries would make, as
+/// the subject of the lesson's sentence: `None` with neither on.
+fn refusing_policies(breaker: bool, budget: bool) -> Option<&'static str> {
+    match (breaker, budget) {
+        (true, true) => Some("The breaker and the retry budget refuse"),
+        (true, false) => Some("The breaker refuses"),
+        (false, true) => Some("The retry budget refuses"),
+        (false, false) => None,
     }
 }
 

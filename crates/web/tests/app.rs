@@ -473,3 +473,34 @@ async fn a_link_s_values_are_on_the_controls_from_the_first_render() {
     assert_eq!(text(&root, "#retries + output"), "3 retries = 4 tries");
     app.destroy();
 }
+
+/// The lesson's sentence about refused retries names the policies that are
+/// on, and only those.
+#[wasm_bindgen_test]
+async fn the_lesson_names_only_the_policies_that_are_on() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let cases = [
+        ("", None),
+        ("&budget=1", Some("The retry budget refuses calls the retries would make")),
+        ("&breaker=1", Some("The breaker refuses calls the retries would make")),
+        ("&breaker=1&budget=1", Some("The breaker and the retry budget refuse calls")),
+    ];
+    for (extra, want) in cases {
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        let query = format!("?preset=retry-chain{extra}");
+        let props = brownout_web::Props { query: Some(query.clone().into()), owns_page: false };
+        let app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+        TimeoutFuture::new(50).await;
+        let lesson = text(&root, ".lesson-text");
+        match want {
+            Some(sentence) => assert!(lesson.contains(sentence), "{query}: {lesson}"),
+            None => assert!(!lesson.contains("refuse"), "{query}: {lesson}"),
+        }
+        if extra == "&budget=1" {
+            assert!(!lesson.contains("breaker"), "{query}: {lesson}");
+        }
+        app.destroy();
+        root.remove();
+    }
+}

@@ -112,6 +112,19 @@ pub async fn set_control(client: &Client, id: &str, value: &str, event: &str) {
         .unwrap_or_else(|e| panic!("set #{id}: {e}"));
 }
 
+/// Resizes the window so that the page itself (the viewport) is
+/// `width`×`height`, as an iframe or a projector of that size would show
+/// it: the window's own frame takes room of its own (a window opened at
+/// 1280×720 shows a page of about 1280×578).
+pub async fn viewport(client: &Client, width: u32, height: u32) {
+    let frame =
+        evaluate(client, "return [outerWidth - innerWidth, outerHeight - innerHeight];").await;
+    let (dw, dh) = (frame[0].as_u64().unwrap() as u32, frame[1].as_u64().unwrap() as u32);
+    client.set_window_size(width + dw, height + dh).await.expect("resize the window");
+    let inner = evaluate(client, "return [innerWidth, innerHeight];").await;
+    assert_eq!(inner, serde_json::json!([width, height]), "the viewport");
+}
+
 /// Waits for an element to appear.
 pub async fn wait_for(client: &Client, css: &str) {
     client
@@ -397,7 +410,18 @@ pub fn serve_under(dir: &Path, prefix: &str) -> Host {
             .expect("a runtime for the host");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listen");
-            while let Ok((stream, _)) = listener.accept().await {
+            loop {
+                // A failed accept (a connection reset before it was taken,
+                // too many open files for a moment) loses that connection
+                // only: the host goes on listening.
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        eprintln!("test host: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
                 let files = files.clone();
                 let answer = hyper::service::service_fn(move |request| {
                     let files = files.clone();

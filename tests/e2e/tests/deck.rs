@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use brownout_e2e::{
     browser, bundle, chromedriver, clock_passes, resource_urls, screenshot, serve_under, text_of,
-    wait_for,
+    viewport, wait_for,
 };
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
@@ -396,9 +396,12 @@ async fn deck_opened_from_disk_embeds_the_single_file() {
     client.close().await.unwrap();
 }
 
-/// At 1280 × 720 every slide fits above the bar without scrolling, the
-/// third too, whose comparison stacks two diagrams: its frame narrows
-/// until the page inside asks for no more height than the slide has.
+/// On the screens a deck is shown on (a page of 1280 × 720, 1366 × 768,
+/// 1024 × 768, 1920 × 1080, and the 1280 × 578 a 1280 × 720 window leaves)
+/// every slide fits above the bar without scrolling, the third too, whose
+/// comparison stacks two diagrams: its frame narrows until the page inside
+/// asks for no more height than the slide has, also where the page's
+/// height has stopped following its width.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_slide_fits_without_scrolling() {
     let host = serve_under(bundle(), SUB_PATH);
@@ -409,29 +412,35 @@ async fn every_slide_fits_without_scrolling() {
         wait_for_diagram_in_frame(&client, index).await;
         client.enter_parent_frame().await.unwrap();
     }
-    wait_for_script(
-        &client,
-        "return [...document.querySelectorAll('.slide')].every(s => s.scrollHeight <= s.clientHeight + 1);",
-    )
-    .await;
-    // And it stays so while the runs play.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let sizes: Vec<(f64, f64)> = script!(
-        &client,
-        "return [...document.querySelectorAll('.slide')].map(s => [s.scrollHeight, s.clientHeight]);"
-    );
-    for (i, (content, room)) in sizes.iter().enumerate() {
-        assert!(content <= &(room + 1.0), "slide {} scrolls: {content} in {room}", i + 1);
+    let fits = "return [...document.querySelectorAll('.slide')].every(s => s.scrollHeight <= s.clientHeight + 1);";
+    let mut third = (0.0, 0.0);
+    for (width, height) in [(1280, 578), (1280, 720), (1366, 768), (1024, 768), (1920, 1080)] {
+        viewport(&client, width, height).await;
+        wait_for_script(&client, fits).await;
+        // And it stays so while the runs play.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let sizes: Vec<(f64, f64)> = script!(
+            &client,
+            "return [...document.querySelectorAll('.slide')].map(s => [s.scrollHeight, s.clientHeight]);"
+        );
+        for (i, (content, room)) in sizes.iter().enumerate() {
+            assert!(
+                content <= &(room + 1.0),
+                "at {width}×{height} slide {} scrolls: {content} in {room}",
+                i + 1
+            );
+        }
+        third = script!(
+            &client,
+            "const f = document.querySelectorAll('.slide iframe')[2];
+             return [f.getBoundingClientRect().width, f.getBoundingClientRect().height];"
+        );
+        assert!(
+            third.0 > 300.0 && third.1 > 200.0,
+            "at {width}×{height} the third diagram is still a size to read: {third:?}"
+        );
     }
-    let third: (f64, f64) = script!(
-        &client,
-        "const f = document.querySelectorAll('.slide iframe')[2];
-         return [f.getBoundingClientRect().width, f.getBoundingClientRect().height];"
-    );
-    assert!(
-        third.0 > 300.0 && third.1 > 200.0,
-        "the third diagram is still a size to read: {third:?}"
-    );
+    assert!(third.0 > 600.0, "at 1920×1080 the third diagram is wide: {third:?}");
     screenshot(&client, "deck-slide-3.png").await;
     client.close().await.unwrap();
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use brownout_e2e::{
     browser_with, bundle, chromedriver, devtools, evaluate, root, screenshot, serve, set_control,
-    sim_seconds, wait_for, wait_until, Driver,
+    sim_seconds, viewport, wait_for, wait_until, Driver,
 };
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -45,18 +45,6 @@ async fn open_with(
     client.goto(&format!("{site}{query}")).await.expect("page opens");
     wait_for(&client, "canvas#diagram").await;
     (client, driver, downloads)
-}
-
-/// Resizes the window so that the page itself (the viewport) is
-/// `width`×`height`, as an iframe of that size would be: the window's own
-/// frame takes room of its own.
-async fn viewport(client: &Client, width: u32, height: u32) {
-    let frame =
-        evaluate(client, "return [outerWidth - innerWidth, outerHeight - innerHeight];").await;
-    let (dw, dh) = (frame[0].as_u64().unwrap() as u32, frame[1].as_u64().unwrap() as u32);
-    client.set_window_size(width + dw, height + dh).await.expect("resize the window");
-    let inner = evaluate(client, "return [innerWidth, innerHeight];").await;
-    assert_eq!(inner, serde_json::json!([width, height]), "the viewport");
 }
 
 async fn value(client: &Client, id: &str) -> String {
