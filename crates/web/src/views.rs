@@ -283,33 +283,35 @@ impl App {
         html! {
             <section class="comparison" aria-labelledby="comparison-title">
                 <h2 id="comparison-title">{ "Side by side, same load and seed" }</h2>
-                <table id="comparison">
-                    <thead><tr>
-                        <th scope="col">{ "Since the start" }</th>
-                        { for figures.iter().map(|(label, _)| html! { <th scope="col">{ label }</th> }) }
-                    </tr></thead>
-                    <tbody>
-                        { for rows.iter().map(|(id, name, read, _)| html! {
-                            <tr>
-                                <th scope="row">{ *name }</th>
-                                { for figures.iter().enumerate().map(|(i, (_, k))| {
-                                    let value = read(k);
-                                    let text = match *id {
-                                        "p99" => value.map_or("–".into(), |v| format!("{v:.0} ms")),
-                                        "amplification" => value.map_or("…".into(), times),
-                                        "saturation" => k.saturation.as_ref().map_or("–".into(), |(v, name)| format!("{v:.0} % ({name})")),
-                                        _ => pct(value),
-                                    };
-                                    html! {
-                                        <td id={format!("cmp-{id}-{i}")} data-value={value.map(|v| format!("{v:.4}")).unwrap_or_default()}>
-                                            { text }
-                                        </td>
-                                    }
-                                }) }
-                            </tr>
-                        }) }
-                    </tbody>
-                </table>
+                <div class="table-scroll">
+                    <table id="comparison">
+                        <thead><tr>
+                            <th scope="col">{ "Since the start" }</th>
+                            { for figures.iter().map(|(label, _)| html! { <th scope="col">{ label }</th> }) }
+                        </tr></thead>
+                        <tbody>
+                            { for rows.iter().map(|(id, name, read, _)| html! {
+                                <tr>
+                                    <th scope="row">{ *name }</th>
+                                    { for figures.iter().enumerate().map(|(i, (_, k))| {
+                                        let value = read(k);
+                                        let text = match *id {
+                                            "p99" => value.map_or("–".into(), |v| format!("{v:.0} ms")),
+                                            "amplification" => value.map_or("…".into(), times),
+                                            "saturation" => k.saturation.as_ref().map_or("–".into(), |(v, name)| format!("{v:.0} % ({name})")),
+                                            _ => pct(value),
+                                        };
+                                        html! {
+                                            <td id={format!("cmp-{id}-{i}")} data-value={value.map(|v| format!("{v:.4}")).unwrap_or_default()}>
+                                                { text }
+                                            </td>
+                                        }
+                                    }) }
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                </div>
             </section>
         }
     }

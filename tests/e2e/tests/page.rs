@@ -2,7 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use brownout_e2e::{browser, bundle, chromedriver, screenshot, serve, set_control, wait_for};
+use brownout_e2e::{
+    browser, bundle, chromedriver, devtools, evaluate, screenshot, serve, set_control, wait_for,
+};
 use fantoccini::Locator;
 
 /// A newcomer's retry storm: payments fails every time, every hop retries
@@ -103,5 +105,48 @@ async fn a_crowded_diagram_says_it_draws_a_sample() {
     // The note is text, not markup.
     let html = note.html(true).await.unwrap();
     assert!(!html.contains('<'), "{html}");
+    client.close().await.unwrap();
+}
+
+/// On a phone (a page 320 or 375 px wide) nothing widens the page: the
+/// lesson's figures shrink to share the width, and the tables scroll
+/// inside their own boxes. Every experiment with a comparison is opened
+/// with it on, since its side-by-side table is the widest.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_phone_nothing_widens_the_page() {
+    let site = serve(bundle());
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 1000).await;
+    client.goto(&site).await.expect("page opens");
+    wait_for(&client, "canvas#diagram").await;
+    for width in [320, 375] {
+        // A phone's width is below the smallest window Chromium opens:
+        // the page is given it as a device's screen instead.
+        let metrics = serde_json::json!({
+            "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": true,
+        });
+        devtools(&client, "Emulation.setDeviceMetricsOverride", metrics).await;
+        for preset in ["retry-chain", "bulkheads", "degradation", "circuit-breaker", "metastable"] {
+            client.goto(&format!("{site}?preset={preset}&compare=1")).await.unwrap();
+            wait_for(&client, "canvas#diagram").await;
+            // The measurement starts as the word "measuring…": the widest
+            // the lesson gets.
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let widths = evaluate(
+                &client,
+                "return [document.documentElement.scrollWidth, innerWidth,
+                         !!document.querySelector('#comparison')];",
+            )
+            .await;
+            let (page, room) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+            assert_eq!(room, width, "the page is {width} px wide");
+            assert!(page <= room, "{preset} at {width} px: the page is {page} px wide");
+            if preset == "bulkheads" {
+                assert_eq!(widths[2], true, "the side-by-side table is on the page");
+            }
+        }
+        let shot = screenshot(&client, &format!("phone-{width}.png")).await;
+        assert!(shot.exists());
+    }
     client.close().await.unwrap();
 }
