@@ -24,6 +24,16 @@ fn mount() -> (yew::AppHandle<App>, Element) {
     (yew::Renderer::<App>::with_root(root.clone()).render(), root)
 }
 
+/// The app mounted as [`mount`] does, opened at a query string (as
+/// `location.search` gives it), not owning the page.
+fn mount_at(query: &str) -> (yew::AppHandle<App>, Element) {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let props = brownout_web::Props { query: Some(query.to_string().into()), owns_page: false };
+    (yew::Renderer::<App>::with_root_and_props(root.clone(), props).render(), root)
+}
+
 fn find(root: &Element, selector: &str) -> Element {
     root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("{selector} is on the page"))
 }
@@ -297,11 +307,8 @@ fn the_simulation_runs_identically_on_wasm() {
 #[wasm_bindgen_test]
 async fn a_bad_address_is_named_as_text_and_the_rest_applies() {
     let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
-    let query = "?retries=9&error=100&load=%3Cb%20id%3Dinjected%3Ebold%3C%2Fb%3E&nonsense=1";
-    let props = brownout_web::Props { query: Some(query.into()), owns_page: false };
-    let app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+    let (app, root) =
+        mount_at("?retries=9&error=100&load=%3Cb%20id%3Dinjected%3Ebold%3C%2Fb%3E&nonsense=1");
     TimeoutFuture::new(300).await;
 
     let notice = find(&root, "#url-notice");
@@ -454,12 +461,7 @@ async fn random_gestures_on_every_control_never_panic_or_freeze() {
 /// slider reads the figures, which once held the preset's 10 % until then).
 #[wasm_bindgen_test]
 async fn a_link_s_values_are_on_the_controls_from_the_first_render() {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let root = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&root).unwrap();
-    let query = "?preset=retry-chain&error=40&retries=3";
-    let props = brownout_web::Props { query: Some(query.into()), owns_page: false };
-    let app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+    let (app, root) = mount_at("?preset=retry-chain&error=40&retries=3");
     // Yew renders on its scheduler; read as soon as the controls exist,
     // before any animation frame has had a chance to refresh the figures.
     let mut waited = 0;
@@ -478,7 +480,6 @@ async fn a_link_s_values_are_on_the_controls_from_the_first_render() {
 /// on, and only those.
 #[wasm_bindgen_test]
 async fn the_lesson_names_only_the_policies_that_are_on() {
-    let document = web_sys::window().unwrap().document().unwrap();
     let cases = [
         ("", None),
         ("&budget=1", Some("The retry budget refuses calls the retries would make")),
@@ -486,11 +487,8 @@ async fn the_lesson_names_only_the_policies_that_are_on() {
         ("&breaker=1&budget=1", Some("The breaker and the retry budget refuse calls")),
     ];
     for (extra, want) in cases {
-        let root = document.create_element("div").unwrap();
-        document.body().unwrap().append_child(&root).unwrap();
         let query = format!("?preset=retry-chain{extra}");
-        let props = brownout_web::Props { query: Some(query.clone().into()), owns_page: false };
-        let app = yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
+        let (app, root) = mount_at(&query);
         TimeoutFuture::new(50).await;
         let lesson = text(&root, ".lesson-text");
         match want {

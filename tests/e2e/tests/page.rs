@@ -4,19 +4,28 @@ use std::time::{Duration, Instant};
 
 use brownout_e2e::{
     browser, bundle, chromedriver, devtools, evaluate, screenshot, serve, set_control, wait_for,
+    Driver,
 };
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
+
+/// The bundle served, a browser of 1280×1000 on its default page with the
+/// diagram up: the site's address, the driver (kept alive while the
+/// client is used) and the client.
+async fn open_default_page() -> (String, Driver, Client) {
+    let site = serve(bundle());
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 1000).await;
+    client.goto(&site).await.expect("page opens");
+    wait_for(&client, "canvas#diagram").await;
+    (site, driver, client)
+}
 
 /// A newcomer's retry storm: payments fails every time, every hop retries
 /// twice, and the page must read 3 × 3 × 3 = 27 attempts per request at
 /// payments, both as the prediction and as the measurement.
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_storm_reads_27_attempts_at_payments() {
-    let site = serve(bundle());
-    let driver = chromedriver();
-    let client = browser(&driver, 1280, 1000).await;
-    client.goto(&site).await.expect("page opens");
-    wait_for(&client, "canvas#diagram").await;
+    let (_site, _driver, client) = open_default_page().await;
     wait_for(&client, "#amp-payments").await;
 
     set_control(&client, "error-rate", "100", "input").await;
@@ -73,13 +82,8 @@ async fn retry_storm_reads_27_attempts_at_payments() {
 /// under the picture; an ordinary one draws every dot and says nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crowded_diagram_says_it_draws_a_sample() {
-    let site = serve(bundle());
-    let driver = chromedriver();
-    let client = browser(&driver, 1280, 1000).await;
-
     // The default page: a few dots, all drawn, no note.
-    client.goto(&site).await.expect("page opens");
-    wait_for(&client, "canvas#diagram").await;
+    let (site, _driver, client) = open_default_page().await;
     brownout_e2e::clock_passes(&client, 2.0, Duration::from_secs(60)).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(
@@ -114,11 +118,7 @@ async fn a_crowded_diagram_says_it_draws_a_sample() {
 /// with it on, since its side-by-side table is the widest.
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_phone_nothing_widens_the_page() {
-    let site = serve(bundle());
-    let driver = chromedriver();
-    let client = browser(&driver, 1280, 1000).await;
-    client.goto(&site).await.expect("page opens");
-    wait_for(&client, "canvas#diagram").await;
+    let (site, _driver, client) = open_default_page().await;
     for width in [320, 375] {
         // A phone's width is below the smallest window Chromium opens:
         // the page is given it as a device's screen instead.
