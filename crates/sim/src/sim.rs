@@ -415,6 +415,7 @@ struct Message {
     cancelled: bool,
 }
 
+#[derive(Clone, Copy)]
 enum Event {
     /// The next client request arrives, if the load generation still matches.
     Arrival(u64),
@@ -571,6 +572,10 @@ pub struct Sim {
     second_end: Micros,
     seq: u64,
     events: BinaryHeap<Scheduled>,
+    /// True from the moment an event is taken up until it schedules its
+    /// first event or ends: the event is then still the heap's top, to be
+    /// replaced (see [`Sim::enqueue`]).
+    handling: bool,
     /// The timers that wait outside the heap (see the module's notes on
     /// events): two queues per edge, at `2 * edge` its per-try timeouts and
     /// at `2 * edge + 1` its overall deadlines. Why two: each kind alone
@@ -688,6 +693,7 @@ impl Sim {
             second_end: SECOND,
             seq: 0,
             events: BinaryHeap::new(),
+            handling: false,
             timers: (0..2 * edges.len()).map(|_| TimerQueue::default()).collect(),
             timers_in_heap: false,
             services,
@@ -1085,12 +1091,19 @@ impl Sim {
                 progress = Progress::OutOfBudget;
                 break;
             }
-            let Scheduled { at, event, .. } = self.events.pop().expect("peeked");
+            let (at, event) = (next.at, next.event);
+            // The event stays at the top while it is handled: the first
+            // event it schedules takes its place (see `enqueue`).
+            self.handling = true;
             if at >= self.second_end {
                 self.close_seconds_to(at);
             }
             self.now = at;
             self.handle(event);
+            if self.handling {
+                self.handling = false;
+                self.events.pop();
+            }
             done += 1;
         }
         self.events_processed += done;
@@ -1123,7 +1136,21 @@ impl Sim {
 
     fn schedule(&mut self, at: Micros, event: Event) {
         self.seq += 1;
-        self.events.push(Scheduled { at, seq: self.seq, event });
+        self.enqueue(Scheduled { at, seq: self.seq, event });
+    }
+
+    /// Puts an entry in the heap. While an event is being handled it is
+    /// still the heap's top, and the first entry it schedules overwrites it
+    /// and sinks to its place: one sift where a pop and a push take two.
+    /// The heap orders entries by (time, sequence), both unique together,
+    /// so the order events come out in is the same either way.
+    fn enqueue(&mut self, entry: Scheduled) {
+        if self.handling {
+            self.handling = false;
+            *self.events.peek_mut().expect("the event being handled is the top") = entry;
+        } else {
+            self.events.push(entry);
+        }
     }
 
     /// Schedules the timer of `frame` on `edge` (an `overall` deadline or a
@@ -1143,7 +1170,7 @@ impl Sim {
         queue.pending.push_back(QueuedTimer { at, seq, frame });
         if !queue.in_heap {
             queue.in_heap = true;
-            self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(index) });
+            self.enqueue(Scheduled { at, seq, event: Event::TimerQueueDue(index) });
         }
     }
 
@@ -1163,7 +1190,7 @@ impl Sim {
         }
         match queue.pending.front() {
             Some(&QueuedTimer { at, seq, .. }) => {
-                self.events.push(Scheduled { at, seq, event: Event::TimerQueueDue(index) })
+                self.enqueue(Scheduled { at, seq, event: Event::TimerQueueDue(index) })
             }
             None => queue.in_heap = false,
         }
