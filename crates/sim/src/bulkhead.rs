@@ -165,7 +165,13 @@ impl<W: Copy + PartialEq> Bulkhead<W> {
     }
 
     /// Returns a permit; the first waiter, if any, takes it and is returned.
+    /// A permit above the limit (the limit was lowered while it was held)
+    /// is not passed on: it goes, and the bulkhead comes down to its limit.
     pub fn release(&mut self) -> Option<W> {
+        if self.in_use > self.limit() {
+            self.in_use -= 1;
+            return None;
+        }
         match self.waiting.pop_front() {
             Some(next) => Some(next),
             None => {
@@ -173,6 +179,25 @@ impl<W: Copy + PartialEq> Bulkhead<W> {
                 None
             }
         }
+    }
+
+    /// Takes a new configuration while calls hold permits and wait for
+    /// them, as Resilience4j's semaphore bulkhead changes its limit: the
+    /// calls under way keep their permits and still count, so that a bigger
+    /// limit lets in only the difference and a smaller one admits nobody
+    /// until enough holders have returned theirs. Waiters keep their place
+    /// (and a semaphore's waiters the time they give up at); the ones a
+    /// bigger limit now has room for are returned, first come first, each
+    /// holding a permit.
+    pub fn reconfigure(&mut self, config: BulkheadConfig) -> Vec<W> {
+        self.config = config;
+        let mut admitted = Vec::new();
+        while self.in_use < self.limit() {
+            let Some(next) = self.waiting.pop_front() else { break };
+            self.in_use += 1;
+            admitted.push(next);
+        }
+        admitted
     }
 
     /// A waiter gives up (its maximum wait ran out). True if it was still
@@ -241,6 +266,34 @@ mod tests {
         assert_eq!(b.try_enter(3, 0), Admission::Refused);
         assert_eq!(b.release(), Some(2));
         assert_eq!(b.try_enter(4, 0), Admission::Waiting { give_up_at: None });
+    }
+
+    #[test]
+    fn a_new_limit_counts_the_calls_already_holding_permits() {
+        let semaphore =
+            |max_concurrent| BulkheadConfig::Semaphore { max_concurrent, max_wait_ms: 50.0 };
+        let mut b = Bulkhead::new(semaphore(3));
+        for w in 1..=3 {
+            assert_eq!(b.try_enter(w, 0), Admission::Admitted);
+        }
+        assert_eq!(b.try_enter(4, 0), Admission::Waiting { give_up_at: Some(50_000) });
+        assert_eq!(b.try_enter(5, 0), Admission::Waiting { give_up_at: Some(50_000) });
+
+        // Raised by one: the first waiter gets the one new permit, no more.
+        assert_eq!(b.reconfigure(semaphore(4)), vec![4]);
+        assert_eq!(b.in_use(), (4, 4));
+        assert_eq!(b.waiting(), 1);
+
+        // Lowered to two: nobody is let in until two holders have left.
+        assert_eq!(b.reconfigure(semaphore(2)), Vec::<i32>::new());
+        assert_eq!(b.in_use(), (4, 2));
+        assert_eq!(b.try_enter(6, 0), Admission::Waiting { give_up_at: Some(50_000) });
+        assert_eq!(b.release(), None, "a permit above the limit is not passed on");
+        assert_eq!(b.release(), None);
+        assert_eq!(b.in_use(), (2, 2));
+        assert_eq!(b.release(), Some(5), "back at the limit, a permit goes to the first waiter");
+        assert_eq!(b.in_use(), (2, 2));
+        assert_eq!(b.waiting(), 1);
     }
 
     #[test]

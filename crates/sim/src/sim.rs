@@ -1015,21 +1015,32 @@ impl Sim {
         if state.spec.retry_budget != spec.retry_budget {
             state.budget = spec.retry_budget.as_ref().map(RetryBudget::new);
         }
+        // Calls that go on past the bulkhead now: waiters let in without a
+        // permit when it goes, or with one when a bigger limit has room.
         let mut released = Vec::new();
+        let mut admitted = Vec::new();
         if state.spec.bulkhead != spec.bulkhead {
-            // The new bulkhead starts empty. Calls waiting at the old one go
-            // on without a permit, and calls holding one return it to
-            // nothing (FIXME: until they end, the new bulkhead does not
-            // count them, so for a moment more calls may be in flight than
-            // its limit).
-            if let Some(old) = state.bulkhead.as_mut() {
-                released = old.drain_waiting();
-            }
-            state.bulkhead = spec.bulkhead.clone().map(Bulkhead::new);
-            for frame in self.frames.values_mut() {
-                if frame.edge == edge {
-                    if let FrameKind::Bulkhead { holding } = &mut frame.kind {
-                        *holding = false;
+            match (state.bulkhead.as_mut(), spec.bulkhead.clone()) {
+                // A new size or shape: the calls holding permits keep them
+                // and count against the new limit (see
+                // `Bulkhead::reconfigure`); the waiters keep their place.
+                (Some(bulkhead), Some(config)) => admitted = bulkhead.reconfigure(config),
+                (old, config) => {
+                    // Put on: the calls already under way started without
+                    // one and stay outside it, as every policy applies to
+                    // the calls that start after a change. Taken off: its
+                    // waiters go on, and its holders return their permits
+                    // to nothing.
+                    if let Some(old) = old {
+                        released = old.drain_waiting();
+                    }
+                    state.bulkhead = config.map(Bulkhead::new);
+                    for frame in self.frames.values_mut() {
+                        if frame.edge == edge {
+                            if let FrameKind::Bulkhead { holding } = &mut frame.kind {
+                                *holding = false;
+                            }
+                        }
                     }
                 }
             }
@@ -1043,6 +1054,14 @@ impl Sim {
             if let Some(f) = self.frames.get(frame) {
                 let (call, depth) = (f.call, f.depth);
                 self.enter(call, depth + 1, Some(frame));
+            }
+        }
+        // As when a holder returns its permit: the waiter holds one now and
+        // goes on inside in an event of its own.
+        for frame in admitted {
+            if let Some(f) = self.frames.get_mut(frame) {
+                f.kind = FrameKind::Bulkhead { holding: true };
+                self.schedule(self.now, Event::BulkheadAdmit(frame));
             }
         }
         self.parameters_changed();

@@ -287,6 +287,31 @@ fn a_semaphore_bulkhead_sheds_calls_beyond_its_limit() {
     assert!(report.services[DB].attempts < report.client.requests / 2);
 }
 
+/// A bulkhead resized while the run goes on (a slider dragged back and
+/// forth) keeps counting the calls that hold its permits: the callee never
+/// serves more at once than the largest limit set.
+#[test]
+fn resizing_a_bulkhead_keeps_counting_the_calls_inside_it() {
+    let semaphore = |max_concurrent| BulkheadConfig::Semaphore { max_concurrent, max_wait_ms: 0.0 };
+    let mut scenario = two_hops(0.0);
+    scenario.services[DB].service_time = ServiceTime::Fixed { ms: 100.0 };
+    scenario.calls[API_DB].bulkhead = Some(semaphore(2));
+    let mut sim = run(scenario, 2);
+    let mut most = 0;
+    for step in 0..40u64 {
+        sim.set_bulkhead(API_DB, Some(semaphore(2 + (step % 2) as u32))).unwrap();
+        sim.advance_to(2 * SECOND + (step + 1) * SECOND / 200);
+        let (in_use, limit, _) = sim.edge_policies(API_DB).unwrap().bulkhead.unwrap();
+        assert!(in_use <= 3 && limit <= 3, "step {step}: {in_use} permits of {limit}");
+        most = most.max(sim.service_load(DB).busy_workers);
+    }
+    // The bulkhead was full throughout: 50/s want about 5 in flight.
+    assert!((2..=3).contains(&most), "db served {most} at once");
+    sim.advance_to(4 * SECOND);
+    let (in_use, limit, _) = sim.edge_policies(API_DB).unwrap().bulkhead.unwrap();
+    assert!(in_use <= limit, "{in_use} permits of {limit} once the drag is over");
+}
+
 #[test]
 fn a_service_sheds_work_that_waited_too_long() {
     let mut scenario = two_hops(0.0);
