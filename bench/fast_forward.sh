@@ -3,7 +3,9 @@
 # (wasm32, the release profile) under Node, and natively for memory:
 #
 # 1. one simulated hour of bench/five-services.toml (1,000 requests/s
-#    through 5 services) in wasm: the wall-clock time it takes; and the
+#    through 5 services) in wasm: the wall-clock time it takes, with the
+#    engine built as the release profile builds it (opt-level 3) and as the
+#    page ships it (the size-first `web` profile: the engine at "s"); and the
 #    floor under it: as many events as that run handled, through a binary
 #    heap and the random draws alone;
 # 2. bench/fifty-services.toml (50 services at 10,000 requests/s) for
@@ -28,12 +30,17 @@ say "building the wasm runner (release profile, as the page) and the native runn
 (cd bench/wasm-runner && cargo build --quiet --release --lib --target wasm32-unknown-unknown)
 wasm-bindgen --target nodejs --out-dir "$out/pkg" \
     "$out/wasm32-unknown-unknown/release/brownout_wasm_runner.wasm"
+(cd bench/wasm-runner && cargo build --quiet --profile web --lib --target wasm32-unknown-unknown)
+wasm-bindgen --target nodejs --out-dir "$out/pkg-web" \
+    "$out/wasm32-unknown-unknown/web/brownout_wasm_runner.wasm"
 (cd "$root" && CARGO_TARGET_DIR="$root/target" cargo build --quiet --release -p brownout-cli)
 python3 bench/fifty_services.py "$out/fifty-services.toml"
 
 say "1. one simulated hour of five services at 1,000 requests/s, wasm under node $(node --version)"
 hour_json=$(node bench/wasm-runner/run_file.js "$out/pkg" bench/five-services.toml "$HOUR")
 echo "$hour_json"
+say "1a. the same hour with the engine as the page ships it (the web profile)"
+node bench/wasm-runner/run_file.js "$out/pkg-web" bench/five-services.toml "$HOUR"
 
 say "1b. the floor: as many events through a binary heap of 50 entries of the engine's size, a third with an exponential draw, nothing else"
 events=$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["events"]))' "$hour_json")
