@@ -91,7 +91,9 @@ impl Panel {
 }
 
 /// Paints every panel for the window ending at `end`; `variant` is the
-/// comparison run, drawn dashed where it adds to a panel.
+/// comparison run, drawn dashed where it adds to a panel. Returns the key
+/// of the workers panel as text ("gateway, search, +11 more"), which the
+/// page puts on the canvas for tests and tools that cannot read pixels.
 pub fn paint(
     ctx: &CanvasRenderingContext2d,
     (width, height): (f64, f64),
@@ -100,7 +102,7 @@ pub fn paint(
     variant: Option<&Sim>,
     end: u64,
     colours: &Colours,
-) {
+) -> String {
     let c = colours;
     ctx.clear_rect(0.0, 0.0, width, height);
     let (from, to) = window(end);
@@ -183,19 +185,41 @@ pub fn paint(
         line(ctx, &p, &va, max, c.variant, true);
     }
 
-    // 5. Worker pool occupancy per service.
+    // 5. Worker pool occupancy per service: a colour of its own for each
+    // service the key has room to name (five at most, the palette's
+    // lines), in the scenario's order so that a service keeps its colour
+    // as the run goes on; any others are drawn thin and grey under them
+    // and counted in the key, so that a wide graph (the crowd has
+    // thirteen services) has every pool on the chart and none left out in
+    // silence.
     let p = panel(4);
-    frame(ctx, c, &p, "Workers busy, share of the pool", 100.0, "%");
-    let mut keys = Vec::new();
-    for (i, spec) in sim.scenario().services.iter().enumerate().take(SERVICE_LINES.len()) {
-        let busy = values(&seconds, |c| {
+    let services = &sim.scenario().services;
+    let (named, times) = pools_named(ctx, &p, services.iter().map(|s| s.name.as_str()));
+    frame_with(ctx, c, &p, "Workers busy, share of the pool", 100.0, "%", times);
+    let busy = |i: usize| {
+        values(&seconds, |c| {
             let s = c.counts.services.get(i)?;
             (s.capacity_us > 0).then(|| 100.0 * s.busy_us as f64 / s.capacity_us as f64)
-        });
-        line(ctx, &p, &busy, 100.0, SERVICE_LINES[i], false);
-        keys.push((SERVICE_LINES[i], spec.name.as_str()));
+        })
+    };
+    for i in named..services.len() {
+        stroke(ctx, &p, &busy(i), 100.0, c.muted, false, 1.0);
+    }
+    for (i, colour) in SERVICE_LINES.iter().enumerate().take(named) {
+        line(ctx, &p, &busy(i), 100.0, colour, false);
+    }
+    let others = more_label(named, services.len());
+    let mut keys: Vec<(&str, &str)> = services
+        .iter()
+        .take(named)
+        .zip(SERVICE_LINES)
+        .map(|(s, colour)| (colour, s.name.as_str()))
+        .collect();
+    if let Some(others) = &others {
+        keys.push((c.muted, others));
     }
     key(ctx, c, &p, &keys, false);
+    let pools_key = keys.iter().map(|(_, label)| *label).collect::<Vec<_>>().join(", ");
 
     // 6. Breaker states, one band per edge with a breaker.
     let p = panel(5);
@@ -298,6 +322,7 @@ pub fn paint(
     ctx.set_font("12px system-ui, sans-serif");
     ctx.set_text_align("center");
     let _ = height;
+    pools_key
 }
 
 /// The values a panel plots, one per second that has one.
@@ -332,6 +357,19 @@ fn frame(
     max: f64,
     unit: &str,
 ) {
+    frame_with(ctx, c, p, title, max, unit, true);
+}
+
+/// [`frame`], with or without the time labels under the panel.
+fn frame_with(
+    ctx: &CanvasRenderingContext2d,
+    c: &Colours,
+    p: &Panel,
+    title: &str,
+    max: f64,
+    unit: &str,
+    times: bool,
+) {
     ctx.set_fill_style_str(c.ink);
     ctx.set_font("600 14px system-ui, sans-serif");
     ctx.set_text_align("left");
@@ -351,10 +389,12 @@ fn frame(
         let _ = ctx.fill_text(&format!("0{unit}"), p.x - 4.0, p.y + p.h);
         ctx.set_text_baseline("top");
     }
-    ctx.set_text_align("left");
-    let _ = ctx.fill_text(&format!("{} s", p.from), p.x + 2.0, p.y + p.h + 2.0);
-    ctx.set_text_align("right");
-    let _ = ctx.fill_text(&format!("{} s", p.to), p.x + p.w - 2.0, p.y + p.h + 2.0);
+    if times {
+        ctx.set_text_align("left");
+        let _ = ctx.fill_text(&format!("{} s", p.from), p.x + 2.0, p.y + p.h + 2.0);
+        ctx.set_text_align("right");
+        let _ = ctx.fill_text(&format!("{} s", p.to), p.x + p.w - 2.0, p.y + p.h + 2.0);
+    }
 }
 
 fn line(
@@ -365,11 +405,24 @@ fn line(
     colour: &str,
     dashed: bool,
 ) {
+    stroke(ctx, p, points, max, colour, dashed, 2.0);
+}
+
+/// [`line`] at a chosen width.
+fn stroke(
+    ctx: &CanvasRenderingContext2d,
+    p: &Panel,
+    points: &[(u64, f64)],
+    max: f64,
+    colour: &str,
+    dashed: bool,
+    width: f64,
+) {
     if points.is_empty() {
         return;
     }
     ctx.set_stroke_style_str(colour);
-    ctx.set_line_width(2.0);
+    ctx.set_line_width(width);
     let dash = js_sys::Array::new();
     if dashed {
         dash.push(&6.0.into());
@@ -389,6 +442,58 @@ fn line(
     let _ = ctx.set_line_dash(&js_sys::Array::new());
 }
 
+/// The key's entry for the services drawn grey, if any: "+8 more" after
+/// `named` of `all` named ones, or "13 services" when none could be named.
+pub fn more_label(named: usize, all: usize) -> Option<String> {
+    match all - named {
+        0 => None,
+        rest if named == 0 => Some(format!("{rest} service{}", if rest == 1 { "" } else { "s" })),
+        rest => Some(format!("+{rest} more")),
+    }
+}
+
+/// How many of the services, in order, the workers panel's key can name
+/// in colour: no more than the palette has lines, and no more than fit in
+/// one line under the panel together with the entry that counts the rest;
+/// and whether the panel keeps its time labels. On a narrow screen the key
+/// takes the labels' place when that lets it name more: every panel shows
+/// the same window, so the panels above still say which.
+fn pools_named<'a>(
+    ctx: &CanvasRenderingContext2d,
+    p: &Panel,
+    names: impl Iterator<Item = &'a str>,
+) -> (usize, bool) {
+    let names: Vec<&str> = names.collect();
+    ctx.set_font(KEY_FONT);
+    let width = |text: &str| ctx.measure_text(text).map(|m| m.width()).unwrap_or(40.0);
+    let entry = |text: &str| width(text) + KEY_SWATCH_W;
+    let fitting = |room: f64| {
+        (0..=names.len().min(SERVICE_LINES.len()))
+            .rev()
+            .find(|&n| {
+                let named: f64 = names[..n].iter().map(|name| entry(name)).sum();
+                let rest = more_label(n, names.len()).map_or(0.0, |label| entry(&label));
+                named + rest <= room
+            })
+            .unwrap_or(0)
+    };
+    // The key is centred, so beside the time labels it keeps clear of the
+    // wider one on both sides.
+    let label = width(&format!("{} s", p.from)).max(width(&format!("{} s", p.to)));
+    let beside = fitting(p.w - 2.0 * (label + 8.0));
+    let alone = fitting(p.w);
+    if alone > beside {
+        (alone, false)
+    } else {
+        (beside, true)
+    }
+}
+
+const KEY_FONT: &str = "12px system-ui, sans-serif";
+/// A key entry's width beyond its text: the swatch, its gap, and the space
+/// before the next entry.
+const KEY_SWATCH_W: f64 = 22.0;
+
 /// A key under the panel, centred between its time labels.
 fn key(
     ctx: &CanvasRenderingContext2d,
@@ -397,7 +502,7 @@ fn key(
     items: &[(&str, &str)],
     variant: bool,
 ) {
-    ctx.set_font("12px system-ui, sans-serif");
+    ctx.set_font(KEY_FONT);
     ctx.set_text_align("left");
     ctx.set_text_baseline("top");
     let mut all: Vec<(&str, &str)> = items.to_vec();
@@ -406,7 +511,7 @@ fn key(
     }
     let widths: Vec<f64> = all
         .iter()
-        .map(|(_, label)| ctx.measure_text(label).map(|m| m.width()).unwrap_or(40.0) + 22.0)
+        .map(|(_, label)| ctx.measure_text(label).map(|m| m.width()).unwrap_or(40.0) + KEY_SWATCH_W)
         .collect();
     let total: f64 = widths.iter().sum();
     let mut x = p.x + (p.w - total).max(0.0) / 2.0;

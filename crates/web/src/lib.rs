@@ -36,6 +36,7 @@ mod diagram;
 mod events;
 mod figures;
 mod lab;
+mod overflow;
 mod palette;
 mod policies;
 mod settings;
@@ -647,7 +648,7 @@ impl App {
                         let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
                         let end = chart_end.get().unwrap_or_else(|| charts::live_end(&sim));
                         let variant = panes.get(1).map(|p| p.0.borrow());
-                        charts::paint(
+                        let pools = charts::paint(
                             &ctx2d,
                             (w, h),
                             &sim,
@@ -658,6 +659,7 @@ impl App {
                         );
                         let _ = canvas.set_attribute("aria-label", &charts::summary(&sim, end));
                         let _ = canvas.set_attribute("data-end", &end.to_string());
+                        let _ = canvas.set_attribute("data-pools", &pools);
                     }
                 }
                 if let Some(root) = &embed {
@@ -1161,6 +1163,9 @@ impl Component for App {
         }
         self.paint_theme();
         self.size_diagrams();
+        if let Some(root) = self.root.cast::<HtmlElement>() {
+            overflow::mark_all(&root);
+        }
         if std::mem::take(&mut self.select_shared) {
             if let Some(field) = self.shared_field.cast::<HtmlInputElement>() {
                 let _ = field.focus();
@@ -1308,46 +1313,46 @@ impl Component for App {
                     }
                 </section>
 
-                <div class="table-scroll">
-                <table class="figures" aria-label="Live figures per service">
-                    <thead><tr>
-                        <th scope="col">{ "Service" }</th>
-                        <th scope="col"><abbr title="Tries received per second (the client: requests sent)">{ "Attempts/s" }</abbr></th>
-                        <th scope="col">{ "Amplification" }</th>
-                        <th scope="col">{ "OK" }</th>
-                        <th scope="col">{ "Degraded" }</th>
-                        <th scope="col">{ "Failed" }</th>
-                        <th scope="col"><abbr title="Tries served after the caller had given up, per second">{ "Orphaned/s" }</abbr></th>
-                        <th scope="col">{ "Busy workers" }</th>
-                        <th scope="col">{ "Queue" }</th>
-                    </tr></thead>
-                    <tbody>
-                        <tr class="client-row">
-                            <th scope="row">{ "client" }</th>
-                            <td id="rate-client">{ format!("{:.1}", f.requests_per_sec) }</td>
-                            <td>{ "1×" }</td>
-                            { share_cells("client", f.client) }
-                            <td>{ "–" }</td>
-                            <td>{ "–" }</td>
-                            <td>{ "–" }</td>
-                        </tr>
-                        { for f.services.iter().map(|row| html! {
-                            <tr>
-                                <th scope="row">{ &row.name }</th>
-                                <td id={format!("rate-{}", row.name)}>{ format!("{:.1}", row.attempts_per_sec) }</td>
-                                <td id={format!("amp-{}", row.name)}
-                                    data-value={row.amplification.map(|a| format!("{a:.4}")).unwrap_or_default()}>
-                                    { row.amplification.map(times).unwrap_or_else(|| "…".into()) }
-                                </td>
-                                { share_cells(&row.name, row.shares) }
-                                <td id={format!("orphaned-{}", row.name)}>{ format!("{:.1}", row.orphaned_per_sec) }</td>
-                                <td>{ format!("{} / {}", row.busy_workers, row.workers) }</td>
-                                <td>{ format!("{} / {}", row.queued, row.queue_capacity) }</td>
+                { overflow::scroller(html! {
+                    <table class="figures" aria-label="Live figures per service">
+                        <thead><tr>
+                            <th scope="col">{ "Service" }</th>
+                            <th scope="col"><abbr title="Tries received per second (the client: requests sent)">{ "Attempts/s" }</abbr></th>
+                            <th scope="col">{ "Amplification" }</th>
+                            <th scope="col">{ "OK" }</th>
+                            <th scope="col">{ "Degraded" }</th>
+                            <th scope="col">{ "Failed" }</th>
+                            <th scope="col"><abbr title="Tries served after the caller had given up, per second">{ "Orphaned/s" }</abbr></th>
+                            <th scope="col">{ "Busy workers" }</th>
+                            <th scope="col">{ "Queue" }</th>
+                        </tr></thead>
+                        <tbody>
+                            <tr class="client-row">
+                                <th scope="row">{ "client" }</th>
+                                <td id="rate-client">{ format!("{:.1}", f.requests_per_sec) }</td>
+                                <td>{ "1×" }</td>
+                                { share_cells("client", f.client) }
+                                <td>{ "–" }</td>
+                                <td>{ "–" }</td>
+                                <td>{ "–" }</td>
                             </tr>
-                        }) }
-                    </tbody>
-                </table>
-                </div>
+                            { for f.services.iter().map(|row| html! {
+                                <tr>
+                                    <th scope="row">{ &row.name }</th>
+                                    <td id={format!("rate-{}", row.name)}>{ format!("{:.1}", row.attempts_per_sec) }</td>
+                                    <td id={format!("amp-{}", row.name)}
+                                        data-value={row.amplification.map(|a| format!("{a:.4}")).unwrap_or_default()}>
+                                        { row.amplification.map(times).unwrap_or_else(|| "…".into()) }
+                                    </td>
+                                    { share_cells(&row.name, row.shares) }
+                                    <td id={format!("orphaned-{}", row.name)}>{ format!("{:.1}", row.orphaned_per_sec) }</td>
+                                    <td>{ format!("{} / {}", row.busy_workers, row.workers) }</td>
+                                    <td>{ format!("{} / {}", row.queued, row.queue_capacity) }</td>
+                                </tr>
+                            }) }
+                        </tbody>
+                    </table>
+                }) }
                 <p class="footnote">{ format!(
                     "Rates and shares cover the last 5 simulated seconds: the client's of its requests, a service's of the tries it answered. Network latency {} ms per hop; {} per try before a timeout.",
                     scenario.calls.first().map(|c| c.latency_ms).unwrap_or(0.0),

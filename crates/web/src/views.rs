@@ -283,7 +283,7 @@ impl App {
         html! {
             <section class="comparison" aria-labelledby="comparison-title">
                 <h2 id="comparison-title">{ "Side by side, same load and seed" }</h2>
-                <div class="table-scroll">
+                { crate::overflow::scroller(html! {
                     <table id="comparison">
                         <thead><tr>
                             <th scope="col">{ "Since the start" }</th>
@@ -311,7 +311,7 @@ impl App {
                             }) }
                         </tbody>
                     </table>
-                </div>
+                }) }
             </section>
         }
     }

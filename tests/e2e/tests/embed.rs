@@ -189,6 +189,59 @@ async fn an_embed_at_640_by_360_shows_only_its_controls_and_fits() {
     client.close().await.unwrap();
 }
 
+/// A slide's frame of 640×360 with eight controls, in either theme: each
+/// control whole inside the frame (its name, its slider or menu, its value;
+/// the menu as wide as its longest choice, so no choice is cut), nothing
+/// scrolls, and the diagram keeps a readable share of the height.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_embed_at_640_by_360_shows_eight_controls_whole() {
+    let controls = "retries,error_rate,load,latency,timeout,backoff,budget,breaker";
+    for (theme, extra) in
+        [("projector", ""), ("standard", ""), ("projector", "&breaker=1&budget=1")]
+    {
+        let query = format!("?preset=retry-chain&embed=1&controls={controls}&theme={theme}{extra}");
+        let (client, _driver, _) = open((640, 360), &query, &[]).await;
+        viewport(&client, 640, 360).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let state = evaluate(
+            &client,
+            "const s = document.scrollingElement;
+             const parts = [...document.querySelectorAll(
+               '.embed-controls input, .embed-controls select, .embed-controls label, .embed-controls output, .embed-controls button, .embed-clock')];
+             const out = parts.map(e => [e.id || e.tagName.toLowerCase() + ' ' + e.textContent.trim(), e.getBoundingClientRect()])
+               .filter(([_, r]) => r.width === 0 || r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth)
+               .map(([what, r]) => `${what}: ${r.left},${r.top} to ${r.right},${r.bottom}`);
+             const select = document.getElementById('jitter');
+             const shown = select.getBoundingClientRect().width;
+             select.style.width = 'max-content';
+             const needed = select.getBoundingClientRect().width;
+             select.style.width = '';
+             const d = document.getElementById('diagram').getBoundingClientRect();
+             return {scroll: [s.scrollHeight, innerHeight, s.scrollWidth, innerWidth], out, parts: parts.length,
+                     select: [shown, needed], diagram: d.height};",
+        )
+        .await;
+        let what = format!("{theme}{extra}: {state}");
+        let n = |v: &Value| v.as_f64().unwrap();
+        let scroll: Vec<f64> = state["scroll"].as_array().unwrap().iter().map(n).collect();
+        assert!(scroll[0] <= scroll[1], "no vertical scroll: {what}");
+        assert!(scroll[2] <= scroll[3], "no horizontal scroll: {what}");
+        assert!(state["parts"].as_u64().unwrap() >= 20, "the eight controls are there: {what}");
+        assert_eq!(
+            state["out"],
+            serde_json::json!([]),
+            "every control is inside the frame: {what}"
+        );
+        let select: Vec<f64> = state["select"].as_array().unwrap().iter().map(n).collect();
+        assert!(select[0] + 0.5 >= select[1], "the backoff menu is not cut: {what}");
+        assert!(n(&state["diagram"]) >= 140.0, "the diagram keeps its share: {what}");
+        if extra.is_empty() {
+            screenshot(&client, &format!("embed-640x360-eight-{theme}.png")).await;
+        }
+        client.close().await.unwrap();
+    }
+}
+
 /// The PNG export decodes, in the page, to twice the diagram's CSS size;
 /// the downloaded file says the same in its header.
 #[tokio::test(flavor = "multi_thread")]

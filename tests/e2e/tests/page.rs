@@ -150,3 +150,104 @@ async fn on_a_phone_nothing_widens_the_page() {
     }
     client.close().await.unwrap();
 }
+
+/// On a phone the side-by-side table scrolls in its own box, and says so:
+/// the edge with more to show fades and a line above the table says that
+/// it scrolls; scrolled to its end, the fade moves to the other edge. On a
+/// wide page, where the table fits, neither shows.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_wider_than_a_phone_says_that_it_scrolls() {
+    let (site, _driver, client) = open_default_page().await;
+    let state = "const box = document.querySelector('.comparison .table-scroll');
+                 const hint = box.previousElementSibling;
+                 return [box.scrollWidth > box.clientWidth, box.dataset.more || '',
+                         hint.classList.contains('scroll-hint') && hint.getClientRects().length > 0,
+                         getComputedStyle(box).maskImage || getComputedStyle(box).webkitMaskImage];";
+    let read = |v: serde_json::Value| {
+        let fade = v[3].as_str().unwrap_or("none").to_string();
+        (v[0] == true, v[1].as_str().unwrap().to_string(), v[2] == true, fade)
+    };
+    for width in [320, 375] {
+        let metrics = serde_json::json!({
+            "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": true,
+        });
+        devtools(&client, "Emulation.setDeviceMetricsOverride", metrics).await;
+        client.goto(&format!("{site}?preset=circuit-breaker&compare=1")).await.unwrap();
+        wait_for(&client, "#comparison").await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let (overflows, more, hint, fade) = read(evaluate(&client, state).await);
+        assert!(overflows, "the table is wider than a {width} px screen");
+        assert_eq!(more, "right", "at {width} px the table has more to its right");
+        assert!(hint, "at {width} px the line above the table shows");
+        assert!(fade.contains("gradient"), "at {width} px the right edge fades: {fade}");
+
+        client
+            .execute(
+                "document.querySelector('.comparison .table-scroll').scrollLeft = 1e6;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (_, more, hint, _) = read(evaluate(&client, state).await);
+        assert_eq!(more, "left", "scrolled to its end at {width} px, the rest is to the left");
+        assert!(hint, "the line stays while the table overflows");
+    }
+    devtools(&client, "Emulation.clearDeviceMetricsOverride", serde_json::json!({})).await;
+    client.goto(&format!("{site}?preset=circuit-breaker&compare=1")).await.unwrap();
+    wait_for(&client, "#comparison").await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (overflows, more, hint, fade) = read(evaluate(&client, state).await);
+    assert!(!overflows, "at 1280 px the table fits");
+    assert_eq!(more, "", "nothing is marked where the table fits");
+    assert!(!hint, "no line where the table fits");
+    assert_eq!(fade, "none", "no fade where the table fits");
+    client.close().await.unwrap();
+}
+
+/// The chart of busy workers accounts for every service: the crowd's
+/// thirteen are named in its key or counted in a "+N more" entry for the
+/// ones drawn grey, at a desktop's width and at a phone's.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_workers_chart_accounts_for_every_service_of_the_crowd() {
+    let (site, _driver, client) = open_default_page().await;
+    let key = "return document.getElementById('charts').dataset.pools || '';";
+    // How many services a key names or counts: "a, b, +11 more" is 13.
+    let counted = |key: &str| -> usize {
+        key.split(", ")
+            .map(|entry| match entry.strip_prefix('+').and_then(|e| e.strip_suffix(" more")) {
+                Some(n) => n.parse().unwrap(),
+                None => match entry.strip_suffix(" services") {
+                    Some(n) => n.parse().unwrap(),
+                    None => 1,
+                },
+            })
+            .sum()
+    };
+    for width in [1280, 375, 320] {
+        if width < 1280 {
+            let metrics = serde_json::json!({
+                "width": width, "height": 800, "deviceScaleFactor": 1, "mobile": true,
+            });
+            devtools(&client, "Emulation.setDeviceMetricsOverride", metrics).await;
+        }
+        client.goto(&format!("{site}?preset=crowd")).await.unwrap();
+        wait_for(&client, "#charts[data-pools]").await;
+        let text = evaluate(&client, key).await.as_str().unwrap().to_string();
+        assert_eq!(counted(&text), 13, "at {width} px the key accounts for 13 services: {text}");
+        assert!(text.starts_with("gateway"), "the first service is named: {text}");
+        if width == 1280 {
+            assert_eq!(
+                text, "gateway, search, catalog, pricing, reviews, +8 more",
+                "a desktop names five and counts the rest"
+            );
+        }
+    }
+    // A graph that fits the palette names every service, as before.
+    devtools(&client, "Emulation.clearDeviceMetricsOverride", serde_json::json!({})).await;
+    client.goto(&format!("{site}?preset=retry-chain")).await.unwrap();
+    wait_for(&client, "#charts[data-pools]").await;
+    let text = evaluate(&client, key).await;
+    assert_eq!(text.as_str(), Some("gateway, orders, payments"));
+    client.close().await.unwrap();
+}
