@@ -465,8 +465,8 @@ fn pools_named<'a>(
 ) -> (usize, bool) {
     let names: Vec<&str> = names.collect();
     ctx.set_font(KEY_FONT);
-    let width = |text: &str| ctx.measure_text(text).map(|m| m.width()).unwrap_or(40.0);
-    let entry = |text: &str| width(text) + KEY_SWATCH_W;
+    let width = |text: &str| text_width(ctx, text);
+    let entry = |text: &str| key_entry_width(ctx, text);
     let fitting = |room: f64| {
         (0..=names.len().min(SERVICE_LINES.len()))
             .rev()
@@ -494,6 +494,17 @@ const KEY_FONT: &str = "12px system-ui, sans-serif";
 /// before the next entry.
 const KEY_SWATCH_W: f64 = 22.0;
 
+/// The width of `text` in the context's current font.
+fn text_width(ctx: &CanvasRenderingContext2d, text: &str) -> f64 {
+    ctx.measure_text(text).map(|m| m.width()).unwrap_or(40.0)
+}
+
+/// The width one entry of a key takes: its label, its swatch and the space
+/// before the next.
+fn key_entry_width(ctx: &CanvasRenderingContext2d, label: &str) -> f64 {
+    text_width(ctx, label) + KEY_SWATCH_W
+}
+
 /// A key under the panel, centred between its time labels.
 fn key(
     ctx: &CanvasRenderingContext2d,
@@ -509,10 +520,7 @@ fn key(
     if variant {
         all.push((c.variant, "variant (dashed)"));
     }
-    let widths: Vec<f64> = all
-        .iter()
-        .map(|(_, label)| ctx.measure_text(label).map(|m| m.width()).unwrap_or(40.0) + KEY_SWATCH_W)
-        .collect();
+    let widths: Vec<f64> = all.iter().map(|(_, label)| key_entry_width(ctx, label)).collect();
     let total: f64 = widths.iter().sum();
     let mut x = p.x + (p.w - total).max(0.0) / 2.0;
     let y = p.y + p.h + 2.0;

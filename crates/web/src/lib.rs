@@ -284,6 +284,8 @@ pub struct App {
     last_export: Option<Export>,
     recording: Option<Recording>,
     root: NodeRef,
+    /// Keeps the tables' scroll marks true across window resizes.
+    _table_marks: Option<overflow::MarkOnResize>,
 }
 
 /// A link or embed code put on the clipboard, or left for the reader to
@@ -841,7 +843,9 @@ impl Component for App {
             last_export: None,
             recording: None,
             root: NodeRef::default(),
+            _table_marks: None,
         };
+        app._table_marks = overflow::MarkOnResize::new(app.root.clone());
         app.open(experiment, view.compare);
         app.apply_view(&view);
         // A link that read cleanly is written back as the page would write

@@ -7,7 +7,9 @@
 //! stylesheet fades those edges and shows the one-line hint above the box;
 //! on a screen where the table fits, neither appears.
 
-use web_sys::{Element, HtmlElement};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, Window};
 use yew::prelude::*;
 
 /// The class of the scrolling box, for the stylesheet and for
@@ -42,6 +44,38 @@ pub(crate) fn mark_all(root: &HtmlElement) {
         if let Some(element) = boxes.item(i) {
             mark(&element);
         }
+    }
+}
+
+/// Marks the boxes under `root` again whenever the window changes size:
+/// on a paused page nothing renders, and a phone turned on its side would
+/// otherwise keep the mark of its old width. The listener goes when this
+/// is dropped.
+pub(crate) struct MarkOnResize {
+    window: Window,
+    listener: Closure<dyn FnMut()>,
+}
+
+impl MarkOnResize {
+    pub(crate) fn new(root: NodeRef) -> Option<Self> {
+        let window = web_sys::window()?;
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(root) = root.cast::<HtmlElement>() {
+                mark_all(&root);
+            }
+        });
+        window
+            .add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref())
+            .ok()?;
+        Some(MarkOnResize { window, listener })
+    }
+}
+
+impl Drop for MarkOnResize {
+    fn drop(&mut self) {
+        let _ = self
+            .window
+            .remove_event_listener_with_callback("resize", self.listener.as_ref().unchecked_ref());
     }
 }
 

@@ -202,6 +202,20 @@ async fn a_table_wider_than_a_phone_says_that_it_scrolls() {
     assert_eq!(more, "", "nothing is marked where the table fits");
     assert!(!hint, "no line where the table fits");
     assert_eq!(fade, "none", "no fade where the table fits");
+
+    // Paused, nothing renders; a screen that narrows still gets the mark.
+    client.find(Locator::Css("#play")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let metrics = serde_json::json!({
+        "width": 375, "height": 800, "deviceScaleFactor": 1, "mobile": true,
+    });
+    devtools(&client, "Emulation.setDeviceMetricsOverride", metrics).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (overflows, more, hint, _) = read(evaluate(&client, state).await);
+    assert!(overflows, "narrowed to 375 px, the table overflows");
+    assert_eq!(more, "right", "narrowed while paused, the table is marked");
+    assert!(hint, "narrowed while paused, the line above the table shows");
+    devtools(&client, "Emulation.clearDeviceMetricsOverride", serde_json::json!({})).await;
     client.close().await.unwrap();
 }
 
