@@ -111,7 +111,9 @@ pub enum Admission {
 pub struct Bulkhead<W> {
     config: BulkheadConfig,
     in_use: u32,
-    waiting: VecDeque<W>,
+    /// Waiting calls, first come first, each with the time it gives up at
+    /// (a semaphore's) or `None` (a pool's queue waits as long as it takes).
+    waiting: VecDeque<(W, Option<Micros>)>,
     /// Calls refused so far.
     pub refused: u64,
 }
@@ -148,13 +150,12 @@ impl<W: Copy + PartialEq> Bulkhead<W> {
         }
         match self.config {
             BulkheadConfig::Semaphore { max_wait_ms, .. } if max_wait_ms > 0.0 => {
-                self.waiting.push_back(waiter);
-                Admission::Waiting {
-                    give_up_at: Some(now.saturating_add(from_millis(max_wait_ms))),
-                }
+                let give_up_at = Some(now.saturating_add(from_millis(max_wait_ms)));
+                self.waiting.push_back((waiter, give_up_at));
+                Admission::Waiting { give_up_at }
             }
             BulkheadConfig::ThreadPool { queue, .. } if (self.waiting.len() as u32) < queue => {
-                self.waiting.push_back(waiter);
+                self.waiting.push_back((waiter, None));
                 Admission::Waiting { give_up_at: None }
             }
             _ => {
@@ -173,7 +174,7 @@ impl<W: Copy + PartialEq> Bulkhead<W> {
             return None;
         }
         match self.waiting.pop_front() {
-            Some(next) => Some(next),
+            Some((next, _)) => Some(next),
             None => {
                 self.in_use = self.in_use.saturating_sub(1);
                 None
@@ -181,29 +182,52 @@ impl<W: Copy + PartialEq> Bulkhead<W> {
         }
     }
 
-    /// Takes a new configuration while calls hold permits and wait for
-    /// them, as Resilience4j's semaphore bulkhead changes its limit: the
-    /// calls under way keep their permits and still count, so that a bigger
-    /// limit lets in only the difference and a smaller one admits nobody
-    /// until enough holders have returned theirs. Waiters keep their place
-    /// (and a semaphore's waiters the time they give up at); the ones a
-    /// bigger limit now has room for are returned, first come first, each
-    /// holding a permit.
-    pub fn reconfigure(&mut self, config: BulkheadConfig) -> Vec<W> {
+    /// Takes a new configuration at `now` while calls hold permits and
+    /// wait for them.
+    ///
+    /// The calls holding permits keep them and still count, as when
+    /// Resilience4j's semaphore bulkhead changes its limit: a bigger limit
+    /// lets in only the difference, and a smaller one admits nobody until
+    /// enough holders have returned theirs. (Resilience4j's fair semaphore
+    /// takes the cut in turn, after the callers already waiting; here it
+    /// holds at once, so those callers wait for it too.)
+    ///
+    /// A new size keeps the waiters in their place, a semaphore's with the
+    /// time it gives up at. A new kind (semaphore for pool, or back) has
+    /// other rules for waiting, so every waiter asks again under them, first
+    /// come first: it is let in, waits (with a new time to give up at), or
+    /// is refused.
+    pub fn reconfigure(&mut self, config: BulkheadConfig, now: Micros) -> Rejoined<W> {
+        let same_kind = std::mem::discriminant(&self.config) == std::mem::discriminant(&config);
         self.config = config;
-        let mut admitted = Vec::new();
-        while self.in_use < self.limit() {
-            let Some(next) = self.waiting.pop_front() else { break };
-            self.in_use += 1;
-            admitted.push(next);
+        let mut out = Rejoined { admitted: Vec::new(), give_up: Vec::new(), refused: Vec::new() };
+        if same_kind {
+            while self.in_use < self.limit() {
+                let Some((next, _)) = self.waiting.pop_front() else { break };
+                self.in_use += 1;
+                out.admitted.push(next);
+            }
+            return out;
         }
-        admitted
+        let waiters: Vec<W> = self.waiting.drain(..).map(|(w, _)| w).collect();
+        for waiter in waiters {
+            match self.try_enter(waiter, now) {
+                Admission::Admitted => out.admitted.push(waiter),
+                Admission::Waiting { give_up_at: Some(at) } => out.give_up.push((waiter, at)),
+                Admission::Waiting { give_up_at: None } => {}
+                Admission::Refused => out.refused.push(waiter),
+            }
+        }
+        out
     }
 
-    /// A waiter gives up (its maximum wait ran out). True if it was still
-    /// waiting, and so is now refused.
-    pub fn give_up(&mut self, waiter: W) -> bool {
-        match self.waiting.iter().position(|&w| w == waiter) {
+    /// A waiter's time to give up has come at `now`. True if it is still
+    /// waiting and its wait has run out, and so is now refused; false for a
+    /// waiter since let in, and for a timer set under an earlier
+    /// configuration whose time is no longer the waiter's.
+    pub fn give_up(&mut self, waiter: W, now: Micros) -> bool {
+        let due = |&(w, at): &(W, Option<Micros>)| w == waiter && at.is_some_and(|at| at <= now);
+        match self.waiting.iter().position(due) {
             Some(i) => {
                 self.waiting.remove(i);
                 self.refused += 1;
@@ -216,13 +240,25 @@ impl<W: Copy + PartialEq> Bulkhead<W> {
     /// Empties the queue of waiters, first come first, when the bulkhead is
     /// being replaced.
     pub fn drain_waiting(&mut self) -> Vec<W> {
-        self.waiting.drain(..).collect()
+        self.waiting.drain(..).map(|(w, _)| w).collect()
     }
 
     /// Removes a waiter without counting a refusal (its call was cancelled).
     pub fn forget(&mut self, waiter: W) {
-        self.waiting.retain(|&w| w != waiter);
+        self.waiting.retain(|&(w, _)| w != waiter);
     }
+}
+
+/// What became of the waiters when a bulkhead took a new configuration
+/// (see [`Bulkhead::reconfigure`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejoined<W> {
+    /// Let in, each holding a permit, first come first.
+    pub admitted: Vec<W>,
+    /// Waiting anew, each to give up at the time given.
+    pub give_up: Vec<(W, Micros)>,
+    /// Refused under the new rules.
+    pub refused: Vec<W>,
 }
 
 #[cfg(test)]
@@ -249,8 +285,9 @@ mod tests {
         assert_eq!(b.try_enter(1, 0), Admission::Admitted);
         assert_eq!(b.try_enter(2, 0), Admission::Waiting { give_up_at: Some(5_000) });
         assert_eq!(b.try_enter(3, 1_000), Admission::Waiting { give_up_at: Some(6_000) });
-        assert!(b.give_up(2));
-        assert!(!b.give_up(2), "a waiter gives up once");
+        assert!(b.give_up(2, 5_000));
+        assert!(!b.give_up(2, 5_000), "a waiter gives up once");
+        assert!(!b.give_up(3, 5_000), "a waiter's time has not come before its own");
         assert_eq!(b.release(), Some(3), "the permit passes to the next waiter");
         assert_eq!(b.in_use(), (1, 1));
         assert_eq!(b.release(), None);
@@ -280,12 +317,13 @@ mod tests {
         assert_eq!(b.try_enter(5, 0), Admission::Waiting { give_up_at: Some(50_000) });
 
         // Raised by one: the first waiter gets the one new permit, no more.
-        assert_eq!(b.reconfigure(semaphore(4)), vec![4]);
+        assert_eq!(b.reconfigure(semaphore(4), 0).admitted, vec![4]);
         assert_eq!(b.in_use(), (4, 4));
         assert_eq!(b.waiting(), 1);
 
         // Lowered to two: nobody is let in until two holders have left.
-        assert_eq!(b.reconfigure(semaphore(2)), Vec::<i32>::new());
+        let none = Rejoined { admitted: vec![], give_up: vec![], refused: vec![] };
+        assert_eq!(b.reconfigure(semaphore(2), 0), none);
         assert_eq!(b.in_use(), (4, 2));
         assert_eq!(b.try_enter(6, 0), Admission::Waiting { give_up_at: Some(50_000) });
         assert_eq!(b.release(), None, "a permit above the limit is not passed on");
@@ -294,6 +332,38 @@ mod tests {
         assert_eq!(b.release(), Some(5), "back at the limit, a permit goes to the first waiter");
         assert_eq!(b.in_use(), (2, 2));
         assert_eq!(b.waiting(), 1);
+    }
+
+    #[test]
+    fn a_new_kind_of_bulkhead_puts_its_own_rules_to_the_waiters() {
+        // A semaphore with waiters becomes a pool: they queue, without a
+        // time to give up, as far as the queue goes; the rest are refused.
+        let mut b =
+            Bulkhead::new(BulkheadConfig::Semaphore { max_concurrent: 1, max_wait_ms: 10.0 });
+        assert_eq!(b.try_enter(1, 0), Admission::Admitted);
+        for w in 2..=4 {
+            b.try_enter(w, 0);
+        }
+        let r = b.reconfigure(BulkheadConfig::ThreadPool { threads: 2, queue: 1 }, 3_000);
+        assert_eq!((r.admitted, r.give_up, r.refused), (vec![2], vec![], vec![4]));
+        assert_eq!(b.in_use(), (2, 2));
+        assert!(!b.give_up(3, 10_000), "a pool's waiter ignores the semaphore's timer");
+
+        // And back: the waiter now waits as a semaphore's, with a new time.
+        let r = b
+            .reconfigure(BulkheadConfig::Semaphore { max_concurrent: 2, max_wait_ms: 5.0 }, 20_000);
+        assert_eq!((r.admitted, r.give_up, r.refused), (vec![], vec![(3, 25_000)], vec![]));
+        assert!(!b.give_up(3, 10_000), "the old timer is not the waiter's any more");
+        assert!(b.give_up(3, 25_000));
+
+        // A semaphore that does not wait refuses the waiters it has no room for.
+        let mut b = Bulkhead::new(BulkheadConfig::ThreadPool { threads: 1, queue: 5 });
+        for w in 1..=3 {
+            b.try_enter(w, 0);
+        }
+        let r = b.reconfigure(BulkheadConfig::Semaphore { max_concurrent: 2, max_wait_ms: 0.0 }, 0);
+        assert_eq!((r.admitted, r.give_up, r.refused), (vec![2], vec![], vec![3]));
+        assert_eq!(b.refused, 1);
     }
 
     #[test]

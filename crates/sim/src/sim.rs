@@ -57,7 +57,7 @@ use std::rc::Rc;
 use slotmap::{new_key_type, SlotMap};
 
 use crate::bulkhead::BulkheadConfig;
-use crate::bulkhead::{Admission, Bulkhead};
+use crate::bulkhead::{Admission, Bulkhead, Rejoined};
 use crate::capacity::{Autoscaler, OutlierDetector};
 use crate::chaos::{Fault, FaultKind, Hypothesis};
 use crate::metrics::{Metrics, PolicyEvent, PolicyEventKind, ShedCause};
@@ -1018,13 +1018,16 @@ impl Sim {
         // Calls that go on past the bulkhead now: waiters let in without a
         // permit when it goes, or with one when a bigger limit has room.
         let mut released = Vec::new();
-        let mut admitted = Vec::new();
+        let mut rejoined = None;
         if state.spec.bulkhead != spec.bulkhead {
             match (state.bulkhead.as_mut(), spec.bulkhead.clone()) {
-                // A new size or shape: the calls holding permits keep them
-                // and count against the new limit (see
-                // `Bulkhead::reconfigure`); the waiters keep their place.
-                (Some(bulkhead), Some(config)) => admitted = bulkhead.reconfigure(config),
+                // A new size or kind: the calls holding permits keep them
+                // and count against the new limit; the waiters keep their
+                // place, or ask again under a new kind's rules (see
+                // `Bulkhead::reconfigure`).
+                (Some(bulkhead), Some(config)) => {
+                    rejoined = Some(bulkhead.reconfigure(config, self.now))
+                }
                 (old, config) => {
                     // Put on: the calls already under way started without
                     // one and stay outside it, as every policy applies to
@@ -1056,12 +1059,23 @@ impl Sim {
                 self.enter(call, depth + 1, Some(frame));
             }
         }
-        // As when a holder returns its permit: the waiter holds one now and
-        // goes on inside in an event of its own.
-        for frame in admitted {
-            if let Some(f) = self.frames.get_mut(frame) {
-                f.kind = FrameKind::Bulkhead { holding: true };
-                self.schedule(self.now, Event::BulkheadAdmit(frame));
+        if let Some(Rejoined { admitted, give_up, refused }) = rejoined {
+            // As when a holder returns its permit: the waiter holds one now
+            // and goes on inside in an event of its own.
+            for frame in admitted {
+                if let Some(f) = self.frames.get_mut(frame) {
+                    f.kind = FrameKind::Bulkhead { holding: true };
+                    self.schedule(self.now, Event::BulkheadAdmit(frame));
+                }
+            }
+            for (frame, at) in give_up {
+                self.schedule(at, Event::BulkheadGiveUp(frame));
+            }
+            for frame in refused {
+                if let Some(f) = self.frames.remove(frame) {
+                    self.event(Some(edge), None, PolicyEventKind::BulkheadFull);
+                    self.complete(f.call, f.parent, Res::Fail(FailureKind::BulkheadFull));
+                }
             }
         }
         self.parameters_changed();
@@ -1643,7 +1657,9 @@ impl Sim {
         let Some(f) = self.frames.get(frame) else { return };
         let (call, parent) = (f.call, f.parent);
         let edge = self.calls[call].edge;
-        let gave_up = self.edge_states[edge].bulkhead.as_mut().is_some_and(|b| b.give_up(frame));
+        let now = self.now;
+        let gave_up =
+            self.edge_states[edge].bulkhead.as_mut().is_some_and(|b| b.give_up(frame, now));
         if gave_up {
             self.frames.remove(frame);
             self.event(Some(edge), None, PolicyEventKind::BulkheadFull);

@@ -312,6 +312,34 @@ fn resizing_a_bulkhead_keeps_counting_the_calls_inside_it() {
     assert!(in_use <= limit, "{in_use} permits of {limit} once the drag is over");
 }
 
+/// A semaphore bulkhead turned into a pool while calls wait: the waiters
+/// queue under the pool's bound and no longer give up by the semaphore's
+/// clock; the ones beyond the bound are refused, and every request is
+/// still accounted for.
+#[test]
+fn a_bulkhead_of_a_new_kind_puts_its_rules_to_the_calls_waiting() {
+    let mut scenario = two_hops(0.0);
+    scenario.services[DB].service_time = ServiceTime::Fixed { ms: 100.0 };
+    scenario.calls[API_DB].bulkhead =
+        Some(BulkheadConfig::Semaphore { max_concurrent: 2, max_wait_ms: 400.0 });
+    let mut sim = run(scenario, 2);
+    let (_, _, waiting) = sim.edge_policies(API_DB).unwrap().bulkhead.unwrap();
+    assert!(waiting > 3, "calls wait at the semaphore: {waiting}");
+    let full_before = sim.metrics().totals().edges[API_DB].bulkhead_full;
+
+    sim.set_bulkhead(API_DB, Some(BulkheadConfig::ThreadPool { threads: 2, queue: 3 })).unwrap();
+    let (in_use, limit, waiting) = sim.edge_policies(API_DB).unwrap().bulkhead.unwrap();
+    assert_eq!((in_use, limit, waiting), (2, 2, 3), "the pool keeps three of them queued");
+    let refused = sim.metrics().totals().edges[API_DB].bulkhead_full - full_before;
+    assert!(refused >= 1, "the waiters beyond the queue are refused");
+
+    sim.advance_to(6 * SECOND);
+    let c = sim.metrics().totals().client;
+    assert_eq!(c.requests, c.finished() + sim.requests_in_flight());
+    let (in_use, limit, waiting) = sim.edge_policies(API_DB).unwrap().bulkhead.unwrap();
+    assert!(in_use <= limit && waiting <= 3, "{in_use} of {limit}, {waiting} waiting");
+}
+
 #[test]
 fn a_service_sheds_work_that_waited_too_long() {
     let mut scenario = two_hops(0.0);
