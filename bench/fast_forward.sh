@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fast-forward and scale figures for the engine, as the page ships it
-# (wasm32, the release profile) under Node, and natively for memory:
+# Fast-forward and scale figures for the engine in wasm32 under Node (built
+# with the release profile, and with the page's own `web` profile), and
+# natively for memory:
 #
 # 1. one simulated hour of bench/five-services.toml (1,000 requests/s
 #    through 5 services) in wasm: the wall-clock time it takes, with the
@@ -26,7 +27,7 @@ out="target/wasm-runner"
 export CARGO_TARGET_DIR="$root/$out"
 say() { printf '==> %s\n' "$*" >&2; }
 
-say "building the wasm runner (release profile, as the page) and the native runner"
+say "building the wasm runner (release and web profiles) and the native runner"
 (cd bench/wasm-runner && cargo build --quiet --release --lib --target wasm32-unknown-unknown)
 wasm-bindgen --target nodejs --out-dir "$out/pkg" \
     "$out/wasm32-unknown-unknown/release/brownout_wasm_runner.wasm"
@@ -39,7 +40,7 @@ python3 bench/fifty_services.py "$out/fifty-services.toml"
 say "1. one simulated hour of five services at 1,000 requests/s, wasm under node $(node --version)"
 hour_json=$(node bench/wasm-runner/run_file.js "$out/pkg" bench/five-services.toml "$HOUR")
 echo "$hour_json"
-say "1a. the same hour with the engine as the page ships it (the web profile)"
+say "1a. the same hour with the engine as the page builds it (the web profile; before wasm-opt)"
 node bench/wasm-runner/run_file.js "$out/pkg-web" bench/five-services.toml "$HOUR"
 
 say "1b. the floor: as many events through a binary heap of 50 entries of the engine's size, a third with an exponential draw, nothing else"
