@@ -127,17 +127,29 @@ pub fn paint(
     let v_goodput: Vec<(u64, f64)> =
         values(&variant_seconds, |c| Some(c.counts.client.answered() as f64));
     let max = nice_max(offered.iter().chain(&goodput).chain(&v_goodput).map(|v| v.1));
-    frame(ctx, c, &p, "Requests/s: sent, answered", max, "");
+    let mut entries = vec![(THROUGHPUT, "sent"), (GOODPUT, "answered")];
+    if variant.is_some() {
+        entries.push((c.variant, "variant (dashed)"));
+    }
+    let mut k = Key::fitted(ctx, &p, &entries);
+    if !k.whole {
+        // A narrow panel: the dash of the line says the rest.
+        entries[2].1 = "variant";
+        k = Key::fitted(ctx, &p, &entries);
+    }
+    frame(ctx, c, &p, &["Requests/s: sent, answered", "Requests/s"], max, "", k.times);
     line(ctx, &p, &offered, max, THROUGHPUT, false);
     line(ctx, &p, &goodput, max, GOODPUT, false);
     if variant.is_some() {
         line(ctx, &p, &v_goodput, max, c.variant, true);
     }
-    key(ctx, c, &p, &[(THROUGHPUT, "sent"), (GOODPUT, "answered")], variant.is_some());
+    k.draw(ctx, c, &p);
 
     // 2. Outcome mix, stacked: full at the bottom, then degraded, failed.
     let p = panel(1);
-    frame(ctx, c, &p, "Outcome mix of finished requests", 100.0, "%");
+    let k = Key::fitted(ctx, &p, &[(GOODPUT, "full"), (DEGRADED, "degraded"), (FAILED, "failed")]);
+    let titles = ["Outcome mix of finished requests", "Outcome mix"];
+    frame(ctx, c, &p, &titles, 100.0, "%", k.times);
     for &(s, second) in &seconds {
         let Some(c) = second.map(|c| &c.counts.client) else { continue };
         let all = c.finished();
@@ -154,17 +166,18 @@ pub fn paint(
             base += h;
         }
     }
-    key(ctx, c, &p, &[(GOODPUT, "full"), (DEGRADED, "degraded"), (FAILED, "failed")], false);
+    k.draw(ctx, c, &p);
 
     // 3. Client latency.
     let p = panel(2);
     let p50 = values(&seconds, |c| c.client_latency.map(|l| l.p50));
     let p99 = values(&seconds, |c| c.client_latency.map(|l| l.p99));
     let max = nice_max(p99.iter().chain(&p50).map(|v| v.1));
-    frame(ctx, c, &p, "Client latency, ms", max, "");
+    let k = Key::fitted(ctx, &p, &[(THROUGHPUT, "p50"), (P99, "p99")]);
+    frame(ctx, c, &p, &["Client latency, ms"], max, "", k.times);
     line(ctx, &p, &p50, max, THROUGHPUT, false);
     line(ctx, &p, &p99, max, P99, false);
-    key(ctx, c, &p, &[(THROUGHPUT, "p50"), (P99, "p99")], false);
+    k.draw(ctx, c, &p);
 
     // 4. Amplification at the last service.
     let p = panel(3);
@@ -179,7 +192,13 @@ pub fn paint(
     };
     let (a, va) = (amp(&seconds), amp(&variant_seconds));
     let max = nice_max(a.iter().chain(&va).map(|v| v.1).chain([1.0]));
-    frame(ctx, c, &p, &format!("Attempts at {last_name} per request sent"), max, "×");
+    let titles = [
+        format!("Attempts at {last_name} per request sent"),
+        format!("Attempts at {last_name} per request"),
+        format!("Attempts at {last_name}"),
+    ];
+    let titles: Vec<&str> = titles.iter().map(String::as_str).collect();
+    frame(ctx, c, &p, &titles, max, "×", true);
     line(ctx, &p, &a, max, FAILED, false);
     if variant.is_some() {
         line(ctx, &p, &va, max, c.variant, true);
@@ -194,8 +213,20 @@ pub fn paint(
     // silence.
     let p = panel(4);
     let services = &sim.scenario().services;
-    let (named, times) = pools_named(ctx, &p, services.iter().map(|s| s.name.as_str()));
-    frame_with(ctx, c, &p, "Workers busy, share of the pool", 100.0, "%", times);
+    let named = pools_named(ctx, &p, services.iter().map(|s| s.name.as_str()));
+    let others = more_label(named, services.len());
+    let mut keys: Vec<(&str, &str)> = services
+        .iter()
+        .take(named)
+        .zip(SERVICE_LINES)
+        .map(|(s, colour)| (colour, s.name.as_str()))
+        .collect();
+    if let Some(others) = &others {
+        keys.push((c.muted, others));
+    }
+    let k = Key::fitted(ctx, &p, &keys);
+    let titles = ["Workers busy, share of the pool", "Workers busy, % of pool"];
+    frame(ctx, c, &p, &titles, 100.0, "%", k.times);
     let busy = |i: usize| {
         values(&seconds, |c| {
             let s = c.counts.services.get(i)?;
@@ -208,22 +239,12 @@ pub fn paint(
     for (i, colour) in SERVICE_LINES.iter().enumerate().take(named) {
         line(ctx, &p, &busy(i), 100.0, colour, false);
     }
-    let others = more_label(named, services.len());
-    let mut keys: Vec<(&str, &str)> = services
-        .iter()
-        .take(named)
-        .zip(SERVICE_LINES)
-        .map(|(s, colour)| (colour, s.name.as_str()))
-        .collect();
-    if let Some(others) = &others {
-        keys.push((c.muted, others));
-    }
-    key(ctx, c, &p, &keys, false);
+    k.draw(ctx, c, &p);
     let pools_key = keys.iter().map(|(_, label)| *label).collect::<Vec<_>>().join(", ");
 
     // 6. Breaker states, one band per edge with a breaker.
     let p = panel(5);
-    frame(ctx, c, &p, "Circuit breakers", 0.0, "");
+    frame(ctx, c, &p, &["Circuit breakers"], 0.0, "", true);
     let breakers: Vec<usize> = (0..sim.edges().len())
         .filter(|&e| sim.scenario().calls.get(e).is_some_and(|c| c.breaker.is_some()))
         .collect();
@@ -348,39 +369,38 @@ fn nice_max(values: impl Iterator<Item = f64>) -> f64 {
     10.0 * magnitude
 }
 
-/// A panel's title, box, top value and time labels.
+/// A panel's title, box, top value and, if `times`, its time labels.
+/// `titles` says the same thing longest first: the first that fits the
+/// panel's width is drawn (see [`fit_title`]).
 fn frame(
     ctx: &CanvasRenderingContext2d,
     c: &Colours,
     p: &Panel,
-    title: &str,
-    max: f64,
-    unit: &str,
-) {
-    frame_with(ctx, c, p, title, max, unit, true);
-}
-
-/// [`frame`], with or without the time labels under the panel.
-fn frame_with(
-    ctx: &CanvasRenderingContext2d,
-    c: &Colours,
-    p: &Panel,
-    title: &str,
+    titles: &[&str],
     max: f64,
     unit: &str,
     times: bool,
 ) {
+    let room = p.w + AXIS_W;
+    let (font, title) = fit_title(
+        |font, text| {
+            ctx.set_font(font);
+            text_width(ctx, text)
+        },
+        titles,
+        room,
+    );
     ctx.set_fill_style_str(c.ink);
-    ctx.set_font("600 14px system-ui, sans-serif");
+    ctx.set_font(font);
     ctx.set_text_align("left");
     ctx.set_text_baseline("bottom");
-    let _ = ctx.fill_text(title, p.x - AXIS_W, p.y - 4.0);
+    let _ = ctx.fill_text(&title, p.x - AXIS_W, p.y - 4.0);
     ctx.set_text_baseline("top");
     ctx.set_stroke_style_str(c.gauge_track);
     ctx.set_line_width(1.0);
     ctx.stroke_rect(p.x, p.y, p.w, p.h);
     ctx.set_fill_style_str(c.muted);
-    ctx.set_font("12px system-ui, sans-serif");
+    ctx.set_font(KEY_FONT);
     if max > 0.0 {
         ctx.set_text_align("right");
         let top = if max >= 10.0 { format!("{max:.0}{unit}") } else { format!("{max}{unit}") };
@@ -390,12 +410,49 @@ fn frame_with(
         ctx.set_text_baseline("top");
     }
     if times {
+        let (from, to) = time_labels(p);
         ctx.set_text_align("left");
-        let _ = ctx.fill_text(&format!("{} s", p.from), p.x + 2.0, p.y + p.h + 2.0);
+        let _ = ctx.fill_text(&from, p.x + TIME_INSET, p.y + p.h + 2.0);
         ctx.set_text_align("right");
-        let _ = ctx.fill_text(&format!("{} s", p.to), p.x + p.w - 2.0, p.y + p.h + 2.0);
+        let _ = ctx.fill_text(&to, p.x + p.w - TIME_INSET, p.y + p.h + 2.0);
     }
 }
+
+const TITLE_FONT: &str = "600 14px system-ui, sans-serif";
+/// The title's font when the panel is too narrow for [`TITLE_FONT`].
+const TITLE_FONT_SMALL: &str = "600 12px system-ui, sans-serif";
+
+/// The title to draw in `room` pixels, and its font: the first of `titles`
+/// (the same words, longest first) that fits at the usual size, else the
+/// first that fits a size smaller, else the shortest cut to fit with an
+/// ellipsis. `width(font, text)` measures text.
+fn fit_title(
+    width: impl Fn(&'static str, &str) -> f64,
+    titles: &[&str],
+    room: f64,
+) -> (&'static str, String) {
+    for font in [TITLE_FONT, TITLE_FONT_SMALL] {
+        if let Some(title) = titles.iter().find(|t| width(font, t) <= room) {
+            return (font, (*title).to_string());
+        }
+    }
+    let shortest = titles.last().copied().unwrap_or_default();
+    let mut cut: String = shortest.to_string();
+    while !cut.is_empty() && width(TITLE_FONT_SMALL, &format!("{cut}…")) > room {
+        cut.pop();
+    }
+    (TITLE_FONT_SMALL, format!("{}…", cut.trim_end()))
+}
+
+/// The time labels under a panel: the first second it shows and the end.
+fn time_labels(p: &Panel) -> (String, String) {
+    (format!("{} s", p.from), format!("{} s", p.to))
+}
+
+/// How far the time labels sit in from the panel's sides.
+const TIME_INSET: f64 = 2.0;
+/// The least space between a time label and the key.
+const KEY_GAP: f64 = 8.0;
 
 fn line(
     ctx: &CanvasRenderingContext2d,
@@ -454,39 +511,25 @@ pub fn more_label(named: usize, all: usize) -> Option<String> {
 
 /// How many of the services, in order, the workers panel's key can name
 /// in colour: no more than the palette has lines, and no more than fit in
-/// one line under the panel together with the entry that counts the rest;
-/// and whether the panel keeps its time labels. On a narrow screen the key
-/// takes the labels' place when that lets it name more: every panel shows
-/// the same window, so the panels above still say which.
+/// one line under the panel together with the entry that counts the rest.
+/// The key may take the time labels' place to name more (see
+/// [`plan_key`]).
 fn pools_named<'a>(
     ctx: &CanvasRenderingContext2d,
     p: &Panel,
     names: impl Iterator<Item = &'a str>,
-) -> (usize, bool) {
+) -> usize {
     let names: Vec<&str> = names.collect();
     ctx.set_font(KEY_FONT);
-    let width = |text: &str| text_width(ctx, text);
     let entry = |text: &str| key_entry_width(ctx, text);
-    let fitting = |room: f64| {
-        (0..=names.len().min(SERVICE_LINES.len()))
-            .rev()
-            .find(|&n| {
-                let named: f64 = names[..n].iter().map(|name| entry(name)).sum();
-                let rest = more_label(n, names.len()).map_or(0.0, |label| entry(&label));
-                named + rest <= room
-            })
-            .unwrap_or(0)
-    };
-    // The key is centred, so beside the time labels it keeps clear of the
-    // wider one on both sides.
-    let label = width(&format!("{} s", p.from)).max(width(&format!("{} s", p.to)));
-    let beside = fitting(p.w - 2.0 * (label + 8.0));
-    let alone = fitting(p.w);
-    if alone > beside {
-        (alone, false)
-    } else {
-        (beside, true)
-    }
+    (0..=names.len().min(SERVICE_LINES.len()))
+        .rev()
+        .find(|&n| {
+            let named: f64 = names[..n].iter().map(|name| entry(name)).sum();
+            let rest = more_label(n, names.len()).map_or(0.0, |label| entry(&label));
+            named + rest <= p.w
+        })
+        .unwrap_or(0)
 }
 
 const KEY_FONT: &str = "12px system-ui, sans-serif";
@@ -505,31 +548,55 @@ fn key_entry_width(ctx: &CanvasRenderingContext2d, label: &str) -> f64 {
     text_width(ctx, label) + KEY_SWATCH_W
 }
 
-/// A key under the panel, centred between its time labels.
-fn key(
-    ctx: &CanvasRenderingContext2d,
-    c: &Colours,
-    p: &Panel,
-    items: &[(&str, &str)],
-    variant: bool,
-) {
-    ctx.set_font(KEY_FONT);
-    ctx.set_text_align("left");
-    ctx.set_text_baseline("top");
-    let mut all: Vec<(&str, &str)> = items.to_vec();
-    if variant {
-        all.push((c.variant, "variant (dashed)"));
+/// Where a key goes under a panel `panel_w` wide whose time labels are at
+/// most `label_w` wide: `(left, times)`, the key's left edge from the
+/// panel's, and whether the time labels are drawn.
+///
+/// The key is centred. It sits between the time labels when it clears
+/// both by [`KEY_GAP`]; otherwise it takes their place, since every panel
+/// shows the same window and a panel without a key (or a wider one) still
+/// says which. A key wider than the panel starts at its left edge.
+fn plan_key(panel_w: f64, label_w: f64, key_w: f64) -> (f64, bool) {
+    let left = (panel_w - key_w).max(0.0) / 2.0;
+    (left, left >= TIME_INSET + label_w + KEY_GAP)
+}
+
+/// A panel's key, laid out under it.
+struct Key<'a> {
+    entries: Vec<(&'a str, &'a str)>,
+    widths: Vec<f64>,
+    left: f64,
+    /// Whether the time labels keep their place beside the key.
+    times: bool,
+    /// Whether the key fits in the panel's width.
+    whole: bool,
+}
+
+impl<'a> Key<'a> {
+    /// Lays out `entries` (colour, label) under panel `p`.
+    fn fitted(ctx: &CanvasRenderingContext2d, p: &Panel, entries: &[(&'a str, &'a str)]) -> Self {
+        ctx.set_font(KEY_FONT);
+        let widths: Vec<f64> = entries.iter().map(|(_, l)| key_entry_width(ctx, l)).collect();
+        let (from, to) = time_labels(p);
+        let label_w = text_width(ctx, &from).max(text_width(ctx, &to));
+        let total: f64 = widths.iter().sum();
+        let (left, times) = plan_key(p.w, label_w, total);
+        Key { entries: entries.to_vec(), widths, left, times, whole: total <= p.w }
     }
-    let widths: Vec<f64> = all.iter().map(|(_, label)| key_entry_width(ctx, label)).collect();
-    let total: f64 = widths.iter().sum();
-    let mut x = p.x + (p.w - total).max(0.0) / 2.0;
-    let y = p.y + p.h + 2.0;
-    for ((colour, label), w) in all.iter().zip(&widths) {
-        ctx.set_fill_style_str(colour);
-        ctx.fill_rect(x, y + 2.0, 9.0, 9.0);
-        ctx.set_fill_style_str(c.muted);
-        let _ = ctx.fill_text(label, x + 13.0, y);
-        x += w;
+
+    fn draw(&self, ctx: &CanvasRenderingContext2d, c: &Colours, p: &Panel) {
+        ctx.set_font(KEY_FONT);
+        ctx.set_text_align("left");
+        ctx.set_text_baseline("top");
+        let mut x = p.x + self.left;
+        let y = p.y + p.h + 2.0;
+        for ((colour, label), w) in self.entries.iter().zip(&self.widths) {
+            ctx.set_fill_style_str(colour);
+            ctx.fill_rect(x, y + 2.0, 9.0, 9.0);
+            ctx.set_fill_style_str(c.muted);
+            let _ = ctx.fill_text(label, x + 13.0, y);
+            x += w;
+        }
     }
 }
 
@@ -553,4 +620,58 @@ pub fn summary(sim: &Sim, end: u64) -> String {
     }
     text.push('.');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    /// Text as wide as its characters at a fixed width per font, a stand-in
+    /// for the canvas's measure.
+    fn measure(font: &str, text: &str) -> f64 {
+        let per_char = if font == TITLE_FONT { 8.0 } else { 7.0 };
+        text.chars().count() as f64 * per_char
+    }
+
+    #[wasm_bindgen_test]
+    fn a_key_beside_the_time_labels_never_covers_them() {
+        for panel_w in (100..=900).step_by(7).map(f64::from) {
+            for label_w in [18.0, 25.0, 32.0] {
+                for key_w in (20..=700).step_by(11).map(f64::from) {
+                    let (left, times) = plan_key(panel_w, label_w, key_w);
+                    assert!(left >= 0.0);
+                    if key_w <= panel_w {
+                        assert!(left + key_w <= panel_w + 1e-9, "{panel_w} {key_w}");
+                    }
+                    if times {
+                        let clear_of_first = left >= TIME_INSET + label_w + KEY_GAP;
+                        let clear_of_last =
+                            left + key_w <= panel_w - TIME_INSET - label_w - KEY_GAP + 1e-9;
+                        assert!(clear_of_first && clear_of_last, "{panel_w} {label_w} {key_w}");
+                    }
+                }
+            }
+        }
+        // The outcome panel on a 320-pixel phone: 228 pixels wide, its key
+        // about 170: the labels give way. On a laptop they stay.
+        assert!(!plan_key(228.0, 25.0, 170.0).1);
+        assert!(plan_key(520.0, 25.0, 170.0).1);
+    }
+
+    #[wasm_bindgen_test]
+    fn a_title_is_shortened_or_made_smaller_to_fit_its_panel() {
+        let titles = ["Outcome mix of finished requests", "Outcome mix"];
+        // 32 characters: 256 pixels at the usual size, 224 smaller.
+        assert_eq!(fit_title(measure, &titles, 300.0), (TITLE_FONT, titles[0].to_string()));
+        assert_eq!(fit_title(measure, &titles, 230.0), (TITLE_FONT, titles[1].to_string()));
+        assert_eq!(fit_title(measure, &titles[..1], 230.0), (TITLE_FONT_SMALL, titles[0].into()));
+        // Nothing fits: the shortest, cut, with an ellipsis, within the room.
+        let (font, cut) = fit_title(measure, &["Attempts at accounts-database"], 120.0);
+        assert_eq!(font, TITLE_FONT_SMALL);
+        assert!(cut.ends_with('…') && cut.starts_with("Attempts"), "{cut}");
+        assert!(measure(font, &cut) <= 120.0, "{cut}");
+        assert_eq!(cut, "Attempts at acco…");
+    }
 }
