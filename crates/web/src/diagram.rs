@@ -1011,6 +1011,46 @@ pub fn svg(
     svg.finish()
 }
 
+/// The strip over each diagram of an exported comparison that names its
+/// run, in CSS pixels.
+pub const CAPTION_H: f64 = 30.0;
+const PANE_CAPTION_FONT: Font = Font::new(600, 15.0);
+
+/// The strip naming a run (`label`) across an exported comparison,
+/// `width` wide, its top at `top`.
+pub fn paint_caption(s: &mut impl Surface, label: &str, width: f64, top: f64, theme: Theme) {
+    let c = theme.colours();
+    s.rect(Rect { x: 0.0, y: top, w: width, h: CAPTION_H }, c.panel);
+    let style = TextStyle {
+        font: PANE_CAPTION_FONT,
+        fill: c.ink,
+        align: Align::Left,
+        baseline: Baseline::Middle,
+    };
+    s.text(label, (12.0, top + CAPTION_H / 2.0), style);
+}
+
+/// Diagrams one under another in one SVG document `width` wide, as a
+/// comparison shows them: each `(label, document, height)` is a document
+/// from [`svg`] under a strip naming its run. Returns the document and its
+/// height.
+pub fn svg_stacked(
+    title: &str,
+    width: f64,
+    diagrams: &[(&str, String, f64)],
+    theme: Theme,
+) -> (String, f64) {
+    let height: f64 = diagrams.iter().map(|(_, _, h)| CAPTION_H + h).sum();
+    let mut svg = crate::surface::SvgSurface::new(width, height, (width, height), title);
+    let mut top = 0.0;
+    for (label, document, h) in diagrams {
+        paint_caption(&mut svg, label, width, top, theme);
+        svg.place(document, top + CAPTION_H);
+        top += CAPTION_H + h;
+    }
+    (svg.finish(), height)
+}
+
 #[cfg(test)]
 mod tests {
     use brownout_sim::time::MILLISECOND;
@@ -1030,6 +1070,28 @@ mod tests {
                 (dot.edge, dot.response, sim.now() - travelled as u64)
             })
             .collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn a_comparison_exports_its_diagrams_stacked_under_their_captions() {
+        let doc = |w: u32, h: u32| {
+            format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\"><circle/></svg>\n")
+        };
+        let diagrams =
+            [("with the <breaker>", doc(300, 100), 100.0), ("without", doc(300, 80), 80.0)];
+        let (svg, height) = svg_stacked("t", 300.0, &diagrams, Theme::Standard);
+        assert_eq!(height, 2.0 * CAPTION_H + 180.0);
+        assert!(svg.starts_with("<svg xmlns="), "{svg}");
+        assert!(svg.contains(&format!("height=\"{height}\"")), "{svg}");
+        // Each diagram nested whole under its caption, the second below the
+        // first and its caption, never over them.
+        let first = svg.find(&format!("<svg x=\"0\" y=\"{CAPTION_H}\" ")).expect(&svg);
+        let second = svg.find(&format!("<svg x=\"0\" y=\"{}\" ", 2.0 * CAPTION_H + 100.0));
+        assert!(second.expect(&svg) > first);
+        assert!(svg.find("with the &lt;breaker&gt;").expect(&svg) < first, "{svg}");
+        assert!(svg.find(">without<").expect(&svg) > first, "{svg}");
+        assert_eq!(svg.matches("<circle/>").count(), 2);
+        assert!(svg.trim_end().ends_with("</svg>\n</svg>"), "{svg}");
     }
 
     #[wasm_bindgen_test]

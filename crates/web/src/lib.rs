@@ -713,33 +713,66 @@ impl App {
         (w > 0.0 && h > 0.0).then_some((canvas, w, h, Look { theme: self.theme.get(), motion }))
     }
 
-    /// The main diagram as an SVG file, downloaded.
-    // TODO: the exports show the experiment's pane only; with a comparison
-    // on, the variant's diagram could be stacked under it in the same file.
+    /// What an export shows: each pane on the page with its diagram's CSS
+    /// size, in the page's order, and the look the main one is drawn in.
+    /// With a comparison on there are two, stacked in the file under
+    /// captions naming their runs ([`diagram::CAPTION_H`]), as the page
+    /// stacks them; alone, the diagram fills the file.
+    fn export_panes(&self) -> Result<(Vec<Exported<'_>>, Look), String> {
+        let (_, _, _, look) = self.main_canvas().ok_or("the diagram is not on the page")?;
+        let panes = self
+            .panes
+            .iter()
+            .filter_map(|pane| {
+                let canvas = pane.canvas.cast::<HtmlCanvasElement>()?;
+                let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
+                (w > 0.0 && h > 0.0).then_some((pane, w, h))
+            })
+            .collect();
+        Ok((panes, look))
+    }
+
+    /// The main diagram, with the comparison's under it when one is on, as
+    /// an SVG file, downloaded.
     fn export_svg(&mut self) -> Result<(), String> {
-        let (_, w, h, look) = self.main_canvas().ok_or("the diagram is not on the page")?;
-        let sim = self.panes[0].sim.borrow();
-        let log = self.panes[0].log.borrow();
+        let (panes, look) = self.export_panes()?;
         let placement = self.placement.borrow();
-        let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
-        let fit = diagram::fit(&sim, w, h, look.theme.zoom());
-        let seconds = sim.now() as f64 / SECOND as f64;
+        let seconds = self.panes[0].sim.borrow().now() as f64 / SECOND as f64;
         let title = format!("{} at t = {seconds:.1} s", self.title());
-        let text = diagram::svg(&scene, (w, h), fit, look, &title);
+        let diagrams: Vec<(&str, String, f64)> = panes
+            .iter()
+            .map(|&(pane, w, h)| {
+                let (sim, log) = (pane.sim.borrow(), pane.log.borrow());
+                let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
+                let fit = diagram::fit(&sim, w, h, look.theme.zoom());
+                (pane.label.as_str(), diagram::svg(&scene, (w, h), fit, look, &title), h)
+            })
+            .collect();
+        let width = panes.iter().map(|p| p.1).fold(0.0, f64::max);
+        let (text, height) = match diagrams.as_slice() {
+            [(_, one, h)] => (one.clone(), *h),
+            _ => diagram::svg_stacked(&title, width, &diagrams, look.theme),
+        };
         let blob = share::text_blob(&text, "image/svg+xml").ok_or("the SVG could not be made")?;
         let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
         share::download(&url, &share::file_name(self.experiment.id, seconds, "svg"));
-        let export =
-            Export { kind: "svg", url, bytes: blob.size(), width: w as u32, height: h as u32 };
-        drop((sim, log, placement));
+        let export = Export {
+            kind: "svg",
+            url,
+            bytes: blob.size(),
+            width: width as u32,
+            height: height.round() as u32,
+        };
+        drop(placement);
         self.keep_export(export);
         Ok(())
     }
 
-    /// The main diagram drawn at twice its CSS size on an offscreen canvas,
-    /// encoded as PNG and downloaded (the page hears when it is done).
+    /// The main diagram (and the comparison's, as in [`App::export_svg`])
+    /// drawn at twice its CSS size on an offscreen canvas, encoded as PNG
+    /// and downloaded (the page hears when it is done).
     fn export_png(&mut self, ctx: &Context<Self>) -> Result<(), String> {
-        let (_, w, h, look) = self.main_canvas().ok_or("the diagram is not on the page")?;
+        let (panes, look) = self.export_panes()?;
         let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let canvas: HtmlCanvasElement = document
             .create_element("canvas")
@@ -747,24 +780,41 @@ impl App {
             .and_then(|c| c.dyn_into().ok())
             .ok_or("no canvas for the export")?;
         const RATIO: f64 = 2.0;
-        canvas.set_width((w * RATIO).round() as u32);
-        canvas.set_height((h * RATIO).round() as u32);
-        let sim = self.panes[0].sim.borrow();
-        let fit = diagram::fit(&sim, w, h, look.theme.zoom());
+        let captioned = panes.len() > 1;
+        let caption_h = if captioned { diagram::CAPTION_H } else { 0.0 };
+        let width = panes.iter().map(|p| p.1).fold(0.0, f64::max);
+        let height: f64 = panes.iter().map(|p| caption_h + p.2).sum();
+        canvas.set_width((width * RATIO).round() as u32);
+        canvas.set_height((height * RATIO).round() as u32);
         let ctx2d = canvas
             .get_context("2d")
             .ok()
             .flatten()
             .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
             .ok_or("no 2D context for the export")?;
-        let scale = RATIO * fit.scale;
-        ctx2d.set_transform(scale, 0.0, 0.0, scale, 0.0, 0.0).map_err(|_| "no transform")?;
-        let log = self.panes[0].log.borrow();
         let placement = self.placement.borrow();
-        let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
-        let size = (fit.width, fit.height);
-        Painter::exporting().paint(&mut CanvasSurface(&ctx2d), &scene, size, 0.0, look, true);
-        let seconds = sim.now() as f64 / SECOND as f64;
+        let mut top = 0.0;
+        for &(pane, w, h) in &panes {
+            if captioned {
+                ctx2d
+                    .set_transform(RATIO, 0.0, 0.0, RATIO, 0.0, 0.0)
+                    .map_err(|_| "no transform")?;
+                let mut surface = CanvasSurface(&ctx2d);
+                diagram::paint_caption(&mut surface, &pane.label, width, top, look.theme);
+                top += caption_h;
+            }
+            let (sim, log) = (pane.sim.borrow(), pane.log.borrow());
+            let fit = diagram::fit(&sim, w, h, look.theme.zoom());
+            let scale = RATIO * fit.scale;
+            ctx2d
+                .set_transform(scale, 0.0, 0.0, scale, 0.0, top * RATIO)
+                .map_err(|_| "no transform")?;
+            let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
+            let size = (fit.width, fit.height);
+            Painter::exporting().paint(&mut CanvasSurface(&ctx2d), &scene, size, 0.0, look, true);
+            top += h;
+        }
+        let seconds = self.panes[0].sim.borrow().now() as f64 / SECOND as f64;
         let name = share::file_name(self.experiment.id, seconds, "png");
         share::save_png(&canvas, name, ctx.link().clone());
         Ok(())
@@ -777,6 +827,9 @@ impl App {
         }
     }
 }
+
+/// A pane as an export shows it: with its diagram's CSS width and height.
+type Exported<'a> = (&'a Pane, f64, f64);
 
 /// The built-in chain, for when a preset cannot run (which the tests rule
 /// out for the presets that ship).

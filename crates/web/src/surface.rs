@@ -235,6 +235,13 @@ impl SvgSurface {
         SvgSurface { out, measure, alpha: 1.0 }
     }
 
+    /// Places a document this module made inside this one, with its top
+    /// left corner at (0, `y`): nested, it keeps its own size and view.
+    pub fn place(&mut self, document: &str, y: f64) {
+        let at = format!("<svg x=\"0\" y=\"{}\" ", num(y));
+        self.out.push_str(&document.replacen("<svg ", &at, 1));
+    }
+
     /// Ends the document and returns its text.
     pub fn finish(mut self) -> String {
         self.out.push_str("</svg>\n");

@@ -254,17 +254,25 @@ async fn the_png_export_is_twice_the_diagrams_size() {
     click(&client, "#export-png").await;
     let ready = "return document.getElementById('last-export').dataset.kind === 'png';";
     wait_until(&client, ready, Duration::from_secs(15), "the PNG export").await;
+    // The preset opens with its comparison: both diagrams are in the file,
+    // one under the other, each under a strip that names its run.
     let decoded = evaluate(
         &client,
         "const e = document.getElementById('last-export');
-         const c = document.getElementById('diagram');
+         const panes = [...document.querySelectorAll('canvas[id^=diagram]')];
          return fetch(e.dataset.url).then(r => r.blob()).then(b => createImageBitmap(b))
-           .then(i => [i.width, i.height, c.clientWidth, c.clientHeight]);",
+           .then(i => [i.width, i.height, panes.length,
+                       ...panes.flatMap(c => [c.clientWidth, c.clientHeight])]);",
     )
     .await;
     let n: Vec<u64> = decoded.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
-    assert!(n[2] > 600 && n[3] > 200, "a real diagram: {n:?}");
-    assert_eq!((n[0], n[1]), (2 * n[2], 2 * n[3]), "decoded size vs twice the CSS size");
+    assert_eq!(n[2], 2, "the experiment and its comparison: {n:?}");
+    let (widths, heights): (Vec<u64>, Vec<u64>) = n[3..].chunks(2).map(|p| (p[0], p[1])).unzip();
+    assert!(widths[0] > 600 && heights.iter().all(|&h| h > 200), "real diagrams: {n:?}");
+    const CAPTION_H: u64 = 30;
+    let stacked = heights.iter().map(|h| h + CAPTION_H).sum::<u64>();
+    let widest = *widths.iter().max().unwrap();
+    assert_eq!((n[0], n[1]), (2 * widest, 2 * stacked), "decoded size vs twice the CSS sizes");
 
     // The file in the downloads folder: a PNG whose header says that size.
     let mut file = None;
@@ -308,6 +316,7 @@ async fn the_svg_export_is_the_diagram_as_markup() {
            return { errors: d.getElementsByTagName('parsererror').length,
                     width: d.documentElement.getAttribute('width'),
                     texts, circles: d.getElementsByTagName('circle').length,
+                    nested: d.documentElement.querySelectorAll(':scope > svg').length,
                     canvas: document.getElementById('diagram').clientWidth };
          });",
     )
@@ -326,6 +335,18 @@ async fn the_svg_export_is_the_diagram_as_markup() {
     }
     assert!(texts.iter().any(|t| t.starts_with("breaker ")), "the badge: {texts:?}");
     assert!(parsed["circles"].as_u64().unwrap() > 0, "dots in flight: {parsed}");
+    // The comparison is in the file too: each pane's caption, and as many
+    // diagrams nested in the document as the page shows.
+    let labels = evaluate(
+        &client,
+        "return [...document.querySelectorAll('.pane-label')].map(t => t.textContent);",
+    )
+    .await;
+    assert_eq!(labels.as_array().unwrap().len(), 2, "{labels}");
+    for label in labels.as_array().unwrap() {
+        assert!(texts.contains(&label.as_str().unwrap()), "{label} in {texts:?}");
+    }
+    assert_eq!(parsed["nested"], 2, "{parsed}");
     client.close().await.unwrap();
 }
 
