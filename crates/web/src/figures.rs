@@ -286,13 +286,18 @@ pub fn percent(share: f64) -> String {
 
 /// The figures that tell two runs apart, for the comparison table. Shares
 /// and the p99 cover the run so far, from the same start and seed in both
-/// panes; saturation is the busiest pool over the last few seconds.
+/// panes; amplification is over the requests settled in the last
+/// [`AMPLIFICATION_SECONDS`](brownout_sim::metrics::AMPLIFICATION_SECONDS)
+/// (as its panel), saturation the busiest pool over the last
+/// [`RATE_SECONDS`](brownout_sim::metrics::RATE_SECONDS) (as the tables).
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyFigures {
     /// Client requests answered in full, in per cent of those finished.
     pub success: Option<f64>,
     /// Answered with parts from fallbacks, in per cent.
     pub degraded: Option<f64>,
+    /// Not answered at all (an error, a timeout, a refusal), in per cent.
+    pub failed: Option<f64>,
     /// Client latency, 99th percentile, in milliseconds.
     pub p99_ms: Option<f64>,
     /// Attempts per request at the last service.
@@ -319,6 +324,7 @@ impl KeyFigures {
         KeyFigures {
             success: share(client.successes),
             degraded: share(client.degraded),
+            failed: share(client.failed()),
             p99_ms: sim.metrics().client_latency().map(|p| p.p99),
             amplification: sim.measured_amplification(last),
             saturation,

@@ -732,6 +732,18 @@ impl App {
         Ok((panes, look))
     }
 
+    /// Each pane's caption in an export: its name, and what the controls
+    /// changed from the experiment's settings, as the page shows it.
+    fn export_captions(&self) -> Vec<String> {
+        let changed = self.departures();
+        let suffix = if changed.is_empty() {
+            String::new()
+        } else {
+            format!(" · changed: {}", changed.join(", "))
+        };
+        self.panes.iter().map(|pane| format!("{}{suffix}", pane.label)).collect()
+    }
+
     /// The main diagram, with the comparison's under it when one is on, as
     /// an SVG file, downloaded.
     fn export_svg(&mut self) -> Result<(), String> {
@@ -739,13 +751,15 @@ impl App {
         let placement = self.placement.borrow();
         let seconds = self.panes[0].sim.borrow().now() as f64 / SECOND as f64;
         let title = format!("{} at t = {seconds:.1} s", self.title());
+        let captions = self.export_captions();
         let diagrams: Vec<(&str, String, f64)> = panes
             .iter()
-            .map(|&(pane, w, h)| {
+            .zip(&captions)
+            .map(|(&(pane, w, h), caption)| {
                 let (sim, log) = (pane.sim.borrow(), pane.log.borrow());
                 let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
                 let fit = diagram::fit(&sim, w, h, look.theme.zoom());
-                (pane.label.as_str(), diagram::svg(&scene, (w, h), fit, look, &title), h)
+                (caption.as_str(), diagram::svg(&scene, (w, h), fit, look, &title), h)
             })
             .collect();
         let width = panes.iter().map(|p| p.1).fold(0.0, f64::max);
@@ -793,14 +807,15 @@ impl App {
             .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
             .ok_or("no 2D context for the export")?;
         let placement = self.placement.borrow();
+        let captions = self.export_captions();
         let mut top = 0.0;
-        for &(pane, w, h) in &panes {
+        for (&(pane, w, h), caption) in panes.iter().zip(&captions) {
             if captioned {
                 ctx2d
                     .set_transform(RATIO, 0.0, 0.0, RATIO, 0.0, 0.0)
                     .map_err(|_| "no transform")?;
                 let mut surface = CanvasSurface(&ctx2d);
-                diagram::paint_caption(&mut surface, &pane.label, width, top, look.theme);
+                diagram::paint_caption(&mut surface, caption, width, top, look.theme);
                 top += caption_h;
             }
             let (sim, log) = (pane.sim.borrow(), pane.log.borrow());
@@ -826,6 +841,17 @@ impl App {
             let _ = web_sys::Url::revoke_object_url(&old.url);
         }
     }
+}
+
+/// A whole number as a number field may hold it: digits, or a number
+/// written another way with no fraction ("1e3" is 1000), up to 2^53, where
+/// such numbers stop being exact.
+fn whole_number(text: &str) -> Option<u64> {
+    let text = text.trim();
+    text.parse::<u64>().ok().or_else(|| {
+        let x: f64 = text.parse().ok()?;
+        (x.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&x)).then_some(x as u64)
+    })
 }
 
 /// A pane as an export shows it: with its diagram's CSS width and height.
@@ -1017,8 +1043,8 @@ impl Component for App {
                 self.fast_forward.set(None);
                 Ok(())
             }
-            Msg::Seed(v) => match v.trim().parse::<u64>() {
-                Ok(seed) if seed <= i64::MAX as u64 => {
+            Msg::Seed(v) => match whole_number(&v) {
+                Some(seed) if seed <= i64::MAX as u64 => {
                     self.restart(seed);
                     self.start.set(0);
                     self.fast_forward.set(None);
@@ -1245,6 +1271,7 @@ impl Component for App {
         let sim = main.sim.borrow();
         let scenario = sim.scenario();
         let lesson = self.experiment.scenario.lesson.as_ref();
+        let retrying_experiment = self.experiment.scenario.calls.iter().any(|c| c.retries > 0);
         let wanted: Vec<Control> = lesson.map(|l| l.controls.clone()).unwrap_or_default();
         let last = scenario.services.len().saturating_sub(1);
         let last_name = scenario.services.get(last).map(|s| s.name.clone()).unwrap_or_default();
@@ -1303,7 +1330,9 @@ impl Component for App {
                 </section>
 
                 // The retry arithmetic, where retries are the lesson.
-                if f.uniform_tries && lesson.map_or(f.tries > 1, |l| l.controls.contains(&Control::Retries)) {
+                // Where the experiment itself retries, or its lesson is about retries: the
+                // panel stays at 0 retries (the base case, 1×) instead of coming and going.
+                if f.uniform_tries && lesson.map_or(retrying_experiment, |l| l.controls.contains(&Control::Retries)) {
                 <section class="lesson">
                     <div class="lesson-figure">
                         <span class="lesson-label">{ format!("Predicted at {last_name}") }</span>
@@ -1680,4 +1709,22 @@ fn show_fatal(message: &str) {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn panic_for_test(message: &str) {
     panic!("{message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::whole_number;
+
+    #[wasm_bindgen_test]
+    fn a_seed_is_any_whole_number_however_written() {
+        assert_eq!(whole_number(" 42 "), Some(42));
+        assert_eq!(whole_number("1e3"), Some(1000));
+        assert_eq!(whole_number("7.0"), Some(7));
+        assert_eq!(whole_number("9223372036854775807"), Some(9_223_372_036_854_775_807));
+        for bad in ["3.7", "-5", "-0.5", "", "abc", "1e300", "NaN", "inf"] {
+            assert_eq!(whole_number(bad), None, "{bad:?}");
+        }
+    }
 }

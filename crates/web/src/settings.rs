@@ -74,6 +74,56 @@ impl Settings {
         }
     }
 
+    /// What differs from `from` (the experiment's own settings), in words
+    /// ("breaker off", "load 30 req/s"), in the order the controls come;
+    /// empty when nothing but the seed does. A lesson's question and its
+    /// panes' names are about the experiment as set: the page says when the
+    /// run in front of the reader is not that.
+    pub fn differences(&self, from: &Settings) -> Vec<String> {
+        let on = |b: bool| if b { "on" } else { "off" };
+        let mut out = Vec::new();
+        if self.error_pct != from.error_pct {
+            out.push(format!("error rate {} %", self.error_pct));
+        }
+        if self.latency_ms != from.latency_ms {
+            out.push(format!("service time {} ms", self.latency_ms));
+        }
+        if self.load != from.load {
+            out.push(format!("load {} req/s", self.load));
+        }
+        if self.retries != from.retries {
+            let word = if self.retries == 1 { "retry" } else { "retries" };
+            out.push(format!("{} {word} per hop", self.retries));
+        }
+        if self.timeout_ms != from.timeout_ms {
+            out.push(format!("timeout {} ms", self.timeout_ms));
+        }
+        if self.breaker != from.breaker {
+            out.push(format!("breaker {}", on(self.breaker)));
+        } else if self.breaker {
+            if let (Some(t), true) = (self.threshold, self.threshold != from.threshold) {
+                out.push(format!("breaker opens at {t} %"));
+            }
+            if let (Some(w), true) = (self.window, self.window != from.window) {
+                out.push(format!("breaker window {w}"));
+            }
+        }
+        if self.budget != from.budget {
+            out.push(format!("retry budget {}", on(self.budget)));
+        }
+        if self.jitter != from.jitter {
+            let label = policies::BACKOFF_CHOICES
+                .iter()
+                .find(|(value, _, _)| *value == self.jitter)
+                .map_or(self.jitter, |(_, label, _)| label);
+            out.push(format!("backoff: {label}"));
+        }
+        if let (Some(b), true) = (self.bulkhead, self.bulkhead != from.bulkhead) {
+            out.push(format!("bulkhead {b}"));
+        }
+        out
+    }
+
     /// Changes a simulation whose controls read `from` so that they read
     /// `self`, one control at a time as a user would, touching only those
     /// that differ (setting the load, say, replaces the scenario's schedule
@@ -163,6 +213,36 @@ mod tests {
         };
         wanted.apply(&mut sim, &before).unwrap();
         assert_eq!(Settings::read(&sim), wanted);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_differences_from_the_experiment_are_named() {
+        let sim = Sim::new(Scenario::retry_chain()).unwrap();
+        let set = Settings::read(&sim);
+        let reseeded = Settings { seed: set.seed + 1, ..set.clone() };
+        assert!(reseeded.differences(&set).is_empty(), "a seed is the same experiment");
+        let changed = Settings {
+            load: 30.0,
+            retries: 1,
+            breaker: true,
+            threshold: Some(35.0),
+            budget: true,
+            jitter: "none",
+            ..set.clone()
+        };
+        assert_eq!(
+            changed.differences(&set),
+            [
+                "load 30 req/s",
+                "1 retry per hop",
+                "breaker on",
+                "retry budget on",
+                "backoff: exponential, no jitter"
+            ]
+        );
+        // A breaker on in both: its knobs are what differs.
+        let knobs = Settings { threshold: Some(20.0), ..changed.clone() };
+        assert_eq!(knobs.differences(&changed), ["breaker opens at 20 %"]);
     }
 
     /// A link's settings, read off the experiment's pane, are applied to

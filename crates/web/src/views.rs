@@ -1,6 +1,7 @@
 //! The parts of the page around the diagram: the lesson, the legend, the
 //! comparison table, the detail panel and the charts' scrubber.
 
+use brownout_sim::metrics::{AMPLIFICATION_SECONDS, RATE_SECONDS};
 use brownout_sim::policy::breaker::BreakerConfig;
 use brownout_sim::{time, ServiceTime, Sim};
 use yew::prelude::*;
@@ -9,6 +10,7 @@ use crate::address::Shown;
 use crate::diagram::Hit;
 use crate::events::{self, Mark};
 use crate::figures::{times, KeyFigures};
+use crate::settings::Settings;
 use crate::{charts, lab, palette, policies, share, App, Msg};
 
 impl App {
@@ -18,6 +20,9 @@ impl App {
     /// which [`App::size_diagrams`] sets after each render.
     pub(crate) fn view_stage(&self, ctx: &Context<Self>, embed: bool) -> Html {
         let link = ctx.link();
+        // Every control changes both panes alike: a pane's name says what it
+        // was set up to show, and then what the controls have changed.
+        let changed = self.departures();
         html! {
             <section class={classes!("stage", self.compare.then_some("comparing"))} aria-label="Service diagram">
                 <div class="panes">
@@ -34,7 +39,12 @@ impl App {
                         html! {
                             <figure class="pane" data-pane={i.to_string()}>
                                 if self.panes.len() > 1 {
-                                    <figcaption class="pane-label">{ &pane.label }</figcaption>
+                                    <figcaption class="pane-label">
+                                        { &pane.label }
+                                        if !changed.is_empty() {
+                                            <span class="pane-changed">{ format!(" · changed: {}", changed.join(", ")) }</span>
+                                        }
+                                    </figcaption>
                                 }
                                 <canvas id={if i == 0 { "diagram".to_string() } else { format!("diagram-{i}") }}
                                     ref={pane.canvas.clone()} role="img" aria-label={label}
@@ -185,13 +195,17 @@ impl App {
                 if late { lab::answer(q, &sim, &main.log.borrow()) } else { None }
             });
             let now = main.figures.sim_seconds;
+            // With the controls moved off the experiment's settings, the run
+            // answers another question: it is shown, not marked right.
+            let changed = self.departures();
+            let graded = changed.is_empty();
             html! {
                 <div class="question" id="question">
                     <p class="ask"><strong>{ "Predict, then run: " }</strong>{ &q.ask }</p>
                     <div class="choices" role="group" aria-label="Your prediction">
                         { for q.choices.iter().enumerate().map(|(i, &c)| {
                             let chosen = self.guess == Some(i);
-                            let right = answer.as_ref().is_some_and(|a| a.nearest == i);
+                            let right = graded && answer.as_ref().is_some_and(|a| a.nearest == i);
                             html! {
                                 <button class={classes!("choice", chosen.then_some("chosen"), right.then_some("right"))}
                                     aria-pressed={chosen.to_string()} data-value={c.to_string()}
@@ -204,6 +218,10 @@ impl App {
                     <p class="answer" id="answer" data-measured={answer.as_ref().map(|a| format!("{:.4}", a.measured)).unwrap_or_default()}>
                         { match (&answer, self.guess) {
                             (None, _) => format!("The run answers at t = {:.0} s (now {:.0} s).", q.after_s, now),
+                            (Some(a), _) if !graded => format!(
+                                "The run measured {}, with {}: not the experiment as set, which the question is about. Put those controls back (or open the experiment again) for its answer.",
+                                lab::show(&q.measure, a.measured),
+                                changed.join(", ")),
                             (Some(a), guess) => {
                                 let verdict = match guess {
                                     Some(g) if g == a.nearest => "You were right.",
@@ -264,6 +282,12 @@ impl App {
         }
     }
 
+    /// How the controls now differ from the experiment's own settings, in
+    /// words; empty when they do not (the seed aside).
+    pub(crate) fn departures(&self) -> Vec<String> {
+        Settings::read(&self.panes[0].sim.borrow()).differences(&self.baseline.defaults)
+    }
+
     /// The key figures of both panes side by side.
     pub(crate) fn view_comparison(&self) -> Html {
         let figures: Vec<(String, KeyFigures)> = self
@@ -272,13 +296,24 @@ impl App {
             .map(|p| (p.label.clone(), KeyFigures::read(&p.sim.borrow())))
             .collect();
         let pct = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.1} %"));
-        type Row = (&'static str, &'static str, fn(&KeyFigures) -> Option<f64>, bool);
-        let rows: [Row; 5] = [
-            ("success", "Answered in full", |k| k.success, true),
-            ("degraded", "Degraded (fallback)", |k| k.degraded, false),
-            ("p99", "Client p99 latency", |k| k.p99_ms, false),
-            ("amplification", "Amplification at the last service", |k| k.amplification, false),
-            ("saturation", "Busiest worker pool", |k| k.saturation.as_ref().map(|s| s.0), false),
+        // Each row says the span it covers: the outcomes and the p99 are of
+        // the whole run so far; amplification and the busiest pool are the
+        // run's present state, which is what their panels and tables show.
+        let last_name =
+            self.panes[0].sim.borrow().scenario().services.last().map(|s| s.name.clone());
+        let amplification = format!(
+            "Attempts at {} per request, requests settled in the last {AMPLIFICATION_SECONDS} s",
+            last_name.as_deref().unwrap_or("the last service")
+        );
+        let busiest = format!("Busiest worker pool, last {RATE_SECONDS} s");
+        type Row = (&'static str, String, fn(&KeyFigures) -> Option<f64>);
+        let rows: [Row; 6] = [
+            ("success", "Answered in full, since the start".into(), |k| k.success),
+            ("degraded", "Degraded (fallback), since the start".into(), |k| k.degraded),
+            ("failed", "Failed (error, timeout or refused), since the start".into(), |k| k.failed),
+            ("p99", "Client p99 latency, since the start".into(), |k| k.p99_ms),
+            ("amplification", amplification, |k| k.amplification),
+            ("saturation", busiest, |k| k.saturation.as_ref().map(|s| s.0)),
         ];
         html! {
             <section class="comparison" aria-labelledby="comparison-title">
@@ -286,13 +321,13 @@ impl App {
                 { crate::overflow::scroller(html! {
                     <table id="comparison">
                         <thead><tr>
-                            <th scope="col">{ "Since the start" }</th>
+                            <th scope="col">{ "Figure" }</th>
                             { for figures.iter().map(|(label, _)| html! { <th scope="col">{ label }</th> }) }
                         </tr></thead>
                         <tbody>
-                            { for rows.iter().map(|(id, name, read, _)| html! {
+                            { for rows.iter().map(|(id, name, read)| html! {
                                 <tr>
-                                    <th scope="row">{ *name }</th>
+                                    <th scope="row">{ name.as_str() }</th>
                                     { for figures.iter().enumerate().map(|(i, (_, k))| {
                                         let value = read(k);
                                         let text = match *id {

@@ -162,6 +162,16 @@ async fn a_slider_changes_the_running_simulation() {
     TimeoutFuture::new(100).await;
     assert_eq!(find(&root, "#error-rate + output").text_content().unwrap(), "100 %");
     assert_eq!(find(&root, "#predicted").get_attribute("data-value").unwrap(), "27.0000");
+    // No retries at all: the base case, one attempt per request, and the
+    // panel that says so stays where it was.
+    set(&root, "input#retries", "0", "input");
+    TimeoutFuture::new(100).await;
+    assert_eq!(find(&root, "#predicted").get_attribute("data-value").unwrap(), "1.0000");
+    assert!(
+        text(&root, ".lesson-text").contains("1 try per hop"),
+        "{}",
+        text(&root, ".lesson-text")
+    );
     app.destroy();
 }
 
@@ -497,6 +507,42 @@ async fn the_lesson_names_only_the_policies_that_are_on() {
         }
         if extra == "&budget=1" {
             assert!(!lesson.contains("breaker"), "{query}: {lesson}");
+        }
+        app.destroy();
+        root.remove();
+    }
+}
+
+/// A lesson's question is marked only for the experiment as set: with a
+/// control moved off the experiment's settings (here its breaker, which the
+/// question is about), the run's figure is shown with what changed, no
+/// choice is marked right, and the panes' names say what changed too.
+#[wasm_bindgen_test]
+async fn a_question_is_marked_only_for_the_experiment_as_set() {
+    for (query, graded) in
+        [("?preset=circuit-breaker&t=61", true), ("?preset=circuit-breaker&breaker=0&t=61", false)]
+    {
+        let (app, root) = mount_at(query);
+        TimeoutFuture::new(300).await;
+        for _ in 0..300 {
+            if clock_seconds(&root) >= 61.0 {
+                break;
+            }
+            TimeoutFuture::new(100).await;
+        }
+        TimeoutFuture::new(300).await;
+        assert!(clock_seconds(&root) >= 61.0, "{query}: the run got to {}", clock_seconds(&root));
+        let answer = text(&root, "#answer");
+        let marked = root.query_selector("#question .choice.right").unwrap();
+        let labels = text(&root, ".panes");
+        if graded {
+            assert!(answer.contains("nearest choice 4"), "{query}: {answer}");
+            assert_eq!(marked.unwrap().get_attribute("data-value").as_deref(), Some("4"));
+            assert!(!labels.contains("changed"), "{labels}");
+        } else {
+            assert!(marked.is_none(), "{query}: a choice marked right: {answer}");
+            assert!(answer.starts_with("The run measured 0, with breaker off:"), "{answer}");
+            assert!(labels.contains("with the breaker · changed: breaker off"), "{labels}");
         }
         app.destroy();
         root.remove();

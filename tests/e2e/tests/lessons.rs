@@ -66,6 +66,14 @@ async fn circuit_breaker_trips_probes_and_closes_and_keeps_the_pool_free() {
     let with = lab.answered(0).await;
     let without = lab.answered(1).await;
     assert!(with > 95.0 && without < 80.0, "answered {with} % with, {without} % without");
+    // The table says what failed outright, and the rows account for every
+    // finished request.
+    let failed = [lab.compared("failed", 0).await, lab.compared("failed", 1).await];
+    assert!(failed[0] < 5.0 && failed[1] > 20.0, "failed: {failed:?}");
+    for (pane, answered) in [with, without].into_iter().enumerate() {
+        let all = answered + failed[pane];
+        assert!((all - 100.0).abs() < 0.01, "pane {pane}: {answered} + {} %", failed[pane]);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
