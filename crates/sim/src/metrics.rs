@@ -494,6 +494,10 @@ pub struct Metrics {
     client_latency: Latency,
     service_latency: Vec<Latency>,
     settled: Seconds<Settled>,
+    /// Requests settled in each second, whenever they began: what the
+    /// page's chart of attempts per request plots. Unlike `settled` it is
+    /// not forgotten at a change, and it is kept as long as the series.
+    settled_series: Seconds<Settled>,
     empty_settled: Settled,
     /// Decisions about single calls: many, so the oldest go first.
     events: VecDeque<PolicyEvent>,
@@ -524,6 +528,7 @@ impl Metrics {
             client_latency: Latency::default(),
             service_latency: vec![Latency::default(); services],
             settled: Seconds::new(AMPLIFICATION_SECONDS as usize + 1),
+            settled_series: Seconds::new(SERIES_SECONDS),
             empty_settled: Settled { requests: 0, attempts: vec![0; services] },
             events: VecDeque::new(),
             changes: VecDeque::new(),
@@ -618,12 +623,29 @@ impl Metrics {
         self.events_total += 1;
     }
 
-    pub(crate) fn record_settled(&mut self, now: Micros, attempts: &[u32]) {
-        let bucket = self.settled.at(now / SECOND, &self.empty_settled);
-        bucket.requests += 1;
-        for (sum, &a) in bucket.attempts.iter_mut().zip(attempts) {
-            *sum += a as u64;
+    /// Counts a request that settled now with its `attempts` at each
+    /// service; `current` when it began under the parameters in force, and
+    /// so counts towards the measured amplification too.
+    pub(crate) fn record_settled(&mut self, now: Micros, attempts: &[u32], current: bool) {
+        let sec = now / SECOND;
+        let add = |seconds: &mut Seconds<Settled>| {
+            let bucket = seconds.at(sec, &self.empty_settled);
+            bucket.requests += 1;
+            for (sum, &a) in bucket.attempts.iter_mut().zip(attempts) {
+                *sum += a as u64;
+            }
+        };
+        add(&mut self.settled_series);
+        if current {
+            add(&mut self.settled);
         }
+    }
+
+    /// Requests settled in each of the last [`SERIES_SECONDS`] seconds
+    /// (ended, with all the work they set off done), and the attempts they
+    /// caused at each service.
+    pub fn settled_series(&self) -> &Seconds<Settled> {
+        &self.settled_series
     }
 
     /// Forgets the settled requests so far: a parameter changed, and what

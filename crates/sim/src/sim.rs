@@ -2598,9 +2598,7 @@ impl Sim {
             return;
         }
         let r = self.roots.remove(root).expect("checked above");
-        if r.epoch == self.epoch {
-            self.metrics.record_settled(self.now, &r.attempts);
-        }
+        self.metrics.record_settled(self.now, &r.attempts, r.epoch == self.epoch);
         self.spare.give_attempts(r.attempts);
     }
 }

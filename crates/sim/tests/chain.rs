@@ -123,6 +123,33 @@ fn live_amplification_reads_tries_to_the_hops() {
     assert_eq!(sim.measured_amplification(1), Some(9.0));
 }
 
+/// The per-second record of settled requests, which the page charts: each
+/// second's requests with the attempts they caused, so that at certain
+/// failure every second reads (r + 1)^d exactly; unlike the measured
+/// amplification, a change does not wipe the seconds before it.
+#[test]
+fn each_second_of_settled_requests_reads_tries_to_the_hops() {
+    let mut sim = Sim::new(Scenario::retry_chain()).unwrap();
+    sim.advance_to(10 * SECOND);
+    sim.set_error_rate(PAYMENTS, 1.0).unwrap();
+    sim.advance_to(40 * SECOND);
+    let series = sim.metrics().settled_series();
+    let per_request = |s: u64| {
+        let b = series.get(s).filter(|b| b.requests > 0)?;
+        Some(b.attempts[PAYMENTS] as f64 / b.requests as f64)
+    };
+    // Before the change: about one attempt a request (10 % errors, retried).
+    let early: Vec<f64> = (2..10).filter_map(per_request).collect();
+    assert!(early.len() >= 6 && early.iter().all(|&a| (1.0..2.0).contains(&a)), "{early:?}");
+    // Well after it: 27 in every second, no more, no less.
+    for s in 20..40 {
+        assert_eq!(per_request(s), Some(27.0), "second {s}");
+    }
+    let settled: u64 = (0..40).filter_map(|s| series.get(s)).map(|b| b.requests).sum();
+    let totals = sim.metrics().totals();
+    assert!(settled <= totals.client.requests && settled + 100 > totals.client.requests);
+}
+
 #[test]
 fn no_retries_without_errors() {
     let sim = run_and_drain(roomy_chain(0.0, 3), 20);

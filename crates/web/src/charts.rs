@@ -179,21 +179,28 @@ pub fn paint(
     line(ctx, &p, &p99, max, P99, false);
     k.draw(ctx, c, &p);
 
-    // 4. Amplification at the last service.
+    // 4. Amplification at the last service: the attempts each request
+    // caused there, over the requests that finished (with all their work)
+    // in each second. Dividing a second's attempts by the requests sent in
+    // that same second would not do: a request's retries come seconds
+    // after it was sent, so that ratio swings far above and below the
+    // figure the lesson predicts, while this one reads it.
     let p = panel(3);
     let last = sim.scenario().services.len().saturating_sub(1);
     let last_name = sim.scenario().services.get(last).map_or("", |s| s.name.as_str());
-    let amp = |secs: &[(u64, Option<&Second>)]| {
-        values(secs, |c| {
-            let requests = c.counts.client.requests;
-            let attempts = c.counts.services.get(last)?.attempts;
-            (requests > 0).then(|| attempts as f64 / requests as f64)
-        })
+    let amp = |run: &Sim| -> Vec<(u64, f64)> {
+        let settled = run.metrics().settled_series();
+        (from..to)
+            .filter_map(|s| {
+                let b = settled.get(s).filter(|b| b.requests > 0)?;
+                Some((s, *b.attempts.get(last)? as f64 / b.requests as f64))
+            })
+            .collect()
     };
-    let (a, va) = (amp(&seconds), amp(&variant_seconds));
+    let (a, va) = (amp(sim), variant.map(amp).unwrap_or_default());
     let max = nice_max(a.iter().chain(&va).map(|v| v.1).chain([1.0]));
     let titles = [
-        format!("Attempts at {last_name} per request sent"),
+        format!("Attempts at {last_name} per finished request"),
         format!("Attempts at {last_name} per request"),
         format!("Attempts at {last_name}"),
     ];
