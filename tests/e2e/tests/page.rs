@@ -151,14 +151,15 @@ async fn on_a_phone_nothing_widens_the_page() {
     client.close().await.unwrap();
 }
 
-/// On a phone the side-by-side table scrolls in its own box, and says so:
+/// On a phone the table of live figures per service (nine columns)
+/// scrolls in its own box, and says so:
 /// the edge with more to show fades and a line above the table says that
 /// it scrolls; scrolled to its end, the fade moves to the other edge. On a
 /// wide page, where the table fits, neither shows.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_table_wider_than_a_phone_says_that_it_scrolls() {
     let (site, _driver, client) = open_default_page().await;
-    let state = "const box = document.querySelector('.comparison .table-scroll');
+    let state = "const box = document.querySelector('table.figures').parentElement;
                  const hint = box.previousElementSibling;
                  return [box.scrollWidth > box.clientWidth, box.dataset.more || '',
                          hint.classList.contains('scroll-hint') && hint.getClientRects().length > 0,
@@ -183,7 +184,7 @@ async fn a_table_wider_than_a_phone_says_that_it_scrolls() {
 
         client
             .execute(
-                "document.querySelector('.comparison .table-scroll').scrollLeft = 1e6;",
+                "document.querySelector('table.figures').parentElement.scrollLeft = 1e6;",
                 vec![],
             )
             .await
