@@ -624,9 +624,9 @@ impl Metrics {
     }
 
     /// Counts a request that settled now with its `attempts` at each
-    /// service; `current` when it began under the parameters in force, and
+    /// service; `current_epoch` when it began under the parameters in force, and
     /// so counts towards the measured amplification too.
-    pub(crate) fn record_settled(&mut self, now: Micros, attempts: &[u32], current: bool) {
+    pub(crate) fn record_settled(&mut self, now: Micros, attempts: &[u32], current_epoch: bool) {
         let sec = now / SECOND;
         let add = |seconds: &mut Seconds<Settled>| {
             let bucket = seconds.at(sec, &self.empty_settled);
@@ -636,7 +636,7 @@ impl Metrics {
             }
         };
         add(&mut self.settled_series);
-        if current {
+        if current_epoch {
             add(&mut self.settled);
         }
     }

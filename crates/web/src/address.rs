@@ -186,10 +186,21 @@ fn number(value: &str, min: f64, max: f64) -> Result<f64, String> {
     }
 }
 
+/// A whole number as a number field or an address may hold it: digits, or
+/// a number written another way with no fraction ("1e3" is 1000), up to
+/// 2^53, where such numbers stop being exact.
+pub(crate) fn whole_number(text: &str) -> Option<u64> {
+    let text = text.trim();
+    text.parse::<u64>().ok().or_else(|| {
+        let x: f64 = text.parse().ok()?;
+        (x.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&x)).then_some(x as u64)
+    })
+}
+
 /// Reads a whole number within a range.
 fn whole(value: &str, min: u64, max: u64) -> Result<u64, String> {
     let v = value.trim();
-    match v.parse::<u64>() {
+    match whole_number(v).ok_or(()) {
         Ok(n) if n < min || n > max => Err(format!("out of range {min} to {max}")),
         Ok(n) => Ok(n),
         // A number, but not a whole one (or negative): say which.
@@ -580,6 +591,20 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
+
+    #[wasm_bindgen_test]
+    fn a_whole_number_is_any_written_without_a_fraction() {
+        assert_eq!(whole_number(" 42 "), Some(42));
+        assert_eq!(whole_number("1e3"), Some(1000));
+        assert_eq!(whole_number("7.0"), Some(7));
+        assert_eq!(whole_number("9223372036854775807"), Some(9_223_372_036_854_775_807));
+        for bad in ["3.7", "-5", "-0.5", "", "abc", "1e300", "NaN", "inf"] {
+            assert_eq!(whole_number(bad), None, "{bad:?}");
+        }
+        // The address reads numbers the same way as the seed field.
+        assert_eq!(whole("1e3", 0, 2000), Ok(1000));
+        assert_eq!(whole("2.5", 0, 10), Err("not a whole number".into()));
+    }
 
     fn read(query: &str) -> (View, Vec<Ignored>) {
         View::read(query, Baseline::of_preset).expect("the default preset opens")

@@ -132,7 +132,7 @@ pub fn paint(
         entries.push((c.variant, "variant (dashed)"));
     }
     let mut k = Key::fitted(ctx, &p, &entries);
-    if !k.whole {
+    if variant.is_some() && !k.whole {
         // A narrow panel: the dash of the line says the rest.
         entries[2].1 = "variant";
         k = Key::fitted(ctx, &p, &entries);
@@ -640,6 +640,41 @@ mod tests {
     fn measure(font: &str, text: &str) -> f64 {
         let per_char = if font == TITLE_FONT { 8.0 } else { 7.0 };
         text.chars().count() as f64 * per_char
+    }
+
+    /// Every panel painted at widths from far too narrow to a projector's,
+    /// with and without a comparison: nothing panics, and the workers key
+    /// accounts for every service.
+    #[wasm_bindgen_test]
+    fn the_charts_paint_at_any_width_with_or_without_a_comparison() {
+        use brownout_sim::Scenario;
+        use wasm_bindgen::JsCast;
+        let document = web_sys::window().unwrap().document().unwrap();
+        let canvas: web_sys::HtmlCanvasElement =
+            document.create_element("canvas").unwrap().dyn_into().unwrap();
+        let ctx: CanvasRenderingContext2d =
+            canvas.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+        let mut sim = Sim::new(Scenario::retry_chain()).unwrap();
+        sim.advance_to(3 * SECOND);
+        let log = EventLog::default();
+        let colours = palette::Theme::Standard.colours();
+        for width in [40.0, 150.0, 214.0, 272.0, 700.0, 1280.0] {
+            for variant in [None, Some(&sim)] {
+                let height = height_for(width);
+                canvas.set_width(width as u32);
+                canvas.set_height(height as u32);
+                let pools = paint(&ctx, (width, height), &sim, &log, variant, 3, colours);
+                let services: usize = pools
+                    .split(", ")
+                    .map(|e| match e.split_once(' ') {
+                        Some((n, "services")) => n.parse().unwrap(),
+                        Some((n, "more")) => n.trim_start_matches('+').parse().unwrap(),
+                        _ => 1,
+                    })
+                    .sum();
+                assert_eq!(services, 3, "at {width} px: {pools}");
+            }
+        }
     }
 
     #[wasm_bindgen_test]

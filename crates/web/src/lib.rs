@@ -187,6 +187,10 @@ pub enum Msg {
 /// same load and seed, moved in lockstep.
 struct Pane {
     label: String,
+    /// The scenario the pane was made to show, and its controls' values
+    /// then: what its label and its lesson's question are about.
+    set_up: Scenario,
+    set_up_settings: Settings,
     sim: Rc<RefCell<Sim>>,
     /// Breaker transitions, budget refusals and chaos marks, read by the
     /// animation loop each frame.
@@ -202,11 +206,44 @@ impl Pane {
         let figures = Figures::read(&sim, &log, false);
         Ok(Pane {
             label,
+            set_up: sim.scenario().clone(),
+            set_up_settings: Settings::read(&sim),
             sim: Rc::new(RefCell::new(sim)),
             log: Rc::new(RefCell::new(log)),
             canvas: NodeRef::default(),
             figures,
         })
+    }
+}
+
+impl Pane {
+    /// What the controls changed in this pane's run from what it was set
+    /// up to show, in words, one entry a control.
+    fn changes(&self) -> Vec<String> {
+        Settings::read(&self.sim.borrow()).differences(&self.set_up_settings)
+    }
+
+    /// Whether the pane runs the scenario it was set up with, the seed
+    /// aside. Stricter than its controls reading as set: moving a control
+    /// away and back can leave the run changed (the load slider replaces a
+    /// schedule of rates; the retries slider sets every hop).
+    fn runs_as_set_up(&self) -> bool {
+        let sim = self.sim.borrow();
+        let now = sim.scenario();
+        *now == Scenario { seed: now.seed, ..self.set_up.clone() }
+    }
+
+    /// The note after the pane's name that says how its run was changed
+    /// (" · changed: breaker off"), on the page and in an export alike.
+    fn change_note(&self) -> Option<String> {
+        let changes = self.changes();
+        if !changes.is_empty() {
+            Some(format!(" · changed: {}", changes.join("; ")))
+        } else if !self.runs_as_set_up() {
+            Some(" · changed".into())
+        } else {
+            None
+        }
     }
 }
 
@@ -227,6 +264,10 @@ struct Drag {
 pub struct App {
     experiment: Experiment,
     panes: Vec<Pane>,
+    /// Whether a control changed the run after it started: its figures
+    /// then mix two settings, whatever the controls read now. A restart
+    /// clears it.
+    changed_mid_run: Cell<bool>,
     compare: bool,
     playback: Rc<Cell<Playback>>,
     animation: Option<AnimationLoop>,
@@ -354,6 +395,9 @@ impl App {
     /// Applies a change to every pane, so that the panes keep differing
     /// only where the comparison says.
     fn each(&self, change: impl Fn(&mut Sim) -> Result<(), ParamError>) -> Result<(), String> {
+        if self.panes[0].sim.borrow().now() > 0 {
+            self.changed_mid_run.set(true);
+        }
         for pane in &self.panes {
             change(&mut pane.sim.borrow_mut()).map_err(|e| e.to_string())?;
         }
@@ -378,6 +422,7 @@ impl App {
         }
         self.guess = None;
         self.chart_end.set(None);
+        self.changed_mid_run.set(false);
     }
 
     /// Puts the panes at a view's settings, from the start, and the page
@@ -726,22 +771,11 @@ impl App {
             .filter_map(|pane| {
                 let canvas = pane.canvas.cast::<HtmlCanvasElement>()?;
                 let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
-                (w > 0.0 && h > 0.0).then_some((pane, w, h))
+                let caption = format!("{}{}", pane.label, pane.change_note().unwrap_or_default());
+                (w > 0.0 && h > 0.0).then_some(Exported { pane, caption, w, h })
             })
             .collect();
         Ok((panes, look))
-    }
-
-    /// Each pane's caption in an export: its name, and what the controls
-    /// changed from the experiment's settings, as the page shows it.
-    fn export_captions(&self) -> Vec<String> {
-        let changed = self.departures();
-        let suffix = if changed.is_empty() {
-            String::new()
-        } else {
-            format!(" · changed: {}", changed.join(", "))
-        };
-        self.panes.iter().map(|pane| format!("{}{suffix}", pane.label)).collect()
     }
 
     /// The main diagram, with the comparison's under it when one is on, as
@@ -751,18 +785,17 @@ impl App {
         let placement = self.placement.borrow();
         let seconds = self.panes[0].sim.borrow().now() as f64 / SECOND as f64;
         let title = format!("{} at t = {seconds:.1} s", self.title());
-        let captions = self.export_captions();
         let diagrams: Vec<(&str, String, f64)> = panes
             .iter()
-            .zip(&captions)
-            .map(|(&(pane, w, h), caption)| {
-                let (sim, log) = (pane.sim.borrow(), pane.log.borrow());
+            .map(|e| {
+                let (sim, log) = (e.pane.sim.borrow(), e.pane.log.borrow());
                 let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
-                let fit = diagram::fit(&sim, w, h, look.theme.zoom());
-                (caption.as_str(), diagram::svg(&scene, (w, h), fit, look, &title), h)
+                let fit = diagram::fit(&sim, e.w, e.h, look.theme.zoom());
+                let title = format!("{title}: {}", e.caption);
+                (e.caption.as_str(), diagram::svg(&scene, (e.w, e.h), fit, look, &title), e.h)
             })
             .collect();
-        let width = panes.iter().map(|p| p.1).fold(0.0, f64::max);
+        let width = panes.iter().map(|e| e.w).fold(0.0, f64::max);
         let (text, height) = match diagrams.as_slice() {
             [(_, one, h)] => (one.clone(), *h),
             _ => diagram::svg_stacked(&title, width, &diagrams, look.theme),
@@ -774,7 +807,7 @@ impl App {
             kind: "svg",
             url,
             bytes: blob.size(),
-            width: width as u32,
+            width: width.round() as u32,
             height: height.round() as u32,
         };
         drop(placement);
@@ -796,8 +829,8 @@ impl App {
         const RATIO: f64 = 2.0;
         let captioned = panes.len() > 1;
         let caption_h = if captioned { diagram::CAPTION_H } else { 0.0 };
-        let width = panes.iter().map(|p| p.1).fold(0.0, f64::max);
-        let height: f64 = panes.iter().map(|p| caption_h + p.2).sum();
+        let width = panes.iter().map(|e| e.w).fold(0.0, f64::max);
+        let height: f64 = panes.iter().map(|e| caption_h + e.h).sum();
         canvas.set_width((width * RATIO).round() as u32);
         canvas.set_height((height * RATIO).round() as u32);
         let ctx2d = canvas
@@ -807,19 +840,22 @@ impl App {
             .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
             .ok_or("no 2D context for the export")?;
         let placement = self.placement.borrow();
-        let captions = self.export_captions();
         let mut top = 0.0;
-        for (&(pane, w, h), caption) in panes.iter().zip(&captions) {
+        for e in &panes {
+            ctx2d.set_transform(RATIO, 0.0, 0.0, RATIO, 0.0, 0.0).map_err(|_| "no transform")?;
             if captioned {
-                ctx2d
-                    .set_transform(RATIO, 0.0, 0.0, RATIO, 0.0, 0.0)
-                    .map_err(|_| "no transform")?;
                 let mut surface = CanvasSurface(&ctx2d);
-                diagram::paint_caption(&mut surface, caption, width, top, look.theme);
+                diagram::paint_caption(&mut surface, &e.caption, width, top, look.theme);
                 top += caption_h;
             }
-            let (sim, log) = (pane.sim.borrow(), pane.log.borrow());
-            let fit = diagram::fit(&sim, w, h, look.theme.zoom());
+            // Each diagram stays in its own box, as in the SVG's nested
+            // documents: nothing of it paints over the caption below.
+            ctx2d.save();
+            ctx2d.begin_path();
+            ctx2d.rect(0.0, top, e.w, e.h);
+            ctx2d.clip();
+            let (sim, log) = (e.pane.sim.borrow(), e.pane.log.borrow());
+            let fit = diagram::fit(&sim, e.w, e.h, look.theme.zoom());
             let scale = RATIO * fit.scale;
             ctx2d
                 .set_transform(scale, 0.0, 0.0, scale, 0.0, top * RATIO)
@@ -827,7 +863,8 @@ impl App {
             let scene = Scene { sim: &sim, log: &log, placement: &placement, selected: None };
             let size = (fit.width, fit.height);
             Painter::exporting().paint(&mut CanvasSurface(&ctx2d), &scene, size, 0.0, look, true);
-            top += h;
+            ctx2d.restore();
+            top += e.h;
         }
         let seconds = self.panes[0].sim.borrow().now() as f64 / SECOND as f64;
         let name = share::file_name(self.experiment.id, seconds, "png");
@@ -843,19 +880,14 @@ impl App {
     }
 }
 
-/// A whole number as a number field may hold it: digits, or a number
-/// written another way with no fraction ("1e3" is 1000), up to 2^53, where
-/// such numbers stop being exact.
-fn whole_number(text: &str) -> Option<u64> {
-    let text = text.trim();
-    text.parse::<u64>().ok().or_else(|| {
-        let x: f64 = text.parse().ok()?;
-        (x.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&x)).then_some(x as u64)
-    })
+/// A pane as an export shows it: under its caption (its name and what was
+/// changed), at its diagram's CSS width and height.
+struct Exported<'a> {
+    pane: &'a Pane,
+    caption: String,
+    w: f64,
+    h: f64,
 }
-
-/// A pane as an export shows it: with its diagram's CSS width and height.
-type Exported<'a> = (&'a Pane, f64, f64);
 
 /// The built-in chain, for when a preset cannot run (which the tests rule
 /// out for the presets that ship).
@@ -910,6 +942,7 @@ impl Component for App {
             loop_at: Rc::new(Cell::new(None)),
             pause_at: Rc::new(Cell::new(None)),
             answer: Rc::new(RefCell::new(None)),
+            changed_mid_run: Cell::new(false),
             fast_forward: Rc::new(Cell::new(None)),
             captioned: Rc::new(Cell::new(false)),
             fast_forwarding: None,
@@ -1043,7 +1076,7 @@ impl Component for App {
                 self.fast_forward.set(None);
                 Ok(())
             }
-            Msg::Seed(v) => match whole_number(&v) {
+            Msg::Seed(v) => match address::whole_number(&v) {
                 Some(seed) if seed <= i64::MAX as u64 => {
                     self.restart(seed);
                     self.start.set(0);
@@ -1332,7 +1365,7 @@ impl Component for App {
                 // The retry arithmetic, where retries are the lesson.
                 // Where the experiment itself retries, or its lesson is about retries: the
                 // panel stays at 0 retries (the base case, 1×) instead of coming and going.
-                if f.uniform_tries && lesson.map_or(retrying_experiment, |l| l.controls.contains(&Control::Retries)) {
+                if f.uniform_tries && lesson.map_or(retrying_experiment || f.tries > 1, |l| l.controls.contains(&Control::Retries)) {
                 <section class="lesson">
                     <div class="lesson-figure">
                         <span class="lesson-label">{ format!("Predicted at {last_name}") }</span>
@@ -1709,22 +1742,4 @@ fn show_fatal(message: &str) {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn panic_for_test(message: &str) {
     panic!("{message}");
-}
-
-#[cfg(test)]
-mod tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
-
-    use super::whole_number;
-
-    #[wasm_bindgen_test]
-    fn a_seed_is_any_whole_number_however_written() {
-        assert_eq!(whole_number(" 42 "), Some(42));
-        assert_eq!(whole_number("1e3"), Some(1000));
-        assert_eq!(whole_number("7.0"), Some(7));
-        assert_eq!(whole_number("9223372036854775807"), Some(9_223_372_036_854_775_807));
-        for bad in ["3.7", "-5", "-0.5", "", "abc", "1e300", "NaN", "inf"] {
-            assert_eq!(whole_number(bad), None, "{bad:?}");
-        }
-    }
 }

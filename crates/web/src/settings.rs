@@ -75,7 +75,8 @@ impl Settings {
     }
 
     /// What differs from `from` (the experiment's own settings), in words
-    /// ("breaker off", "load 30 req/s"), in the order the controls come;
+    /// ("breaker off", "load 30 req/s"; an entry may hold a comma, so a
+    /// list of them is joined with semicolons), in the order the controls come;
     /// empty when nothing but the seed does. A lesson's question and its
     /// panes' names are about the experiment as set: the page says when the
     /// run in front of the reader is not that.
@@ -116,10 +117,10 @@ impl Settings {
                 .iter()
                 .find(|(value, _, _)| *value == self.jitter)
                 .map_or(self.jitter, |(_, label, _)| label);
-            out.push(format!("backoff: {label}"));
+            out.push(format!("backoff {label}"));
         }
         if let (Some(b), true) = (self.bulkhead, self.bulkhead != from.bulkhead) {
-            out.push(format!("bulkhead {b}"));
+            out.push(format!("bulkhead size {b}"));
         }
         out
     }
@@ -237,7 +238,7 @@ mod tests {
                 "1 retry per hop",
                 "breaker on",
                 "retry budget on",
-                "backoff: exponential, no jitter"
+                "backoff exponential, no jitter"
             ]
         );
         // A breaker on in both: its knobs are what differs.

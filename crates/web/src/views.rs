@@ -10,7 +10,6 @@ use crate::address::Shown;
 use crate::diagram::Hit;
 use crate::events::{self, Mark};
 use crate::figures::{times, KeyFigures};
-use crate::settings::Settings;
 use crate::{charts, lab, palette, policies, share, App, Msg};
 
 impl App {
@@ -20,9 +19,6 @@ impl App {
     /// which [`App::size_diagrams`] sets after each render.
     pub(crate) fn view_stage(&self, ctx: &Context<Self>, embed: bool) -> Html {
         let link = ctx.link();
-        // Every control changes both panes alike: a pane's name says what it
-        // was set up to show, and then what the controls have changed.
-        let changed = self.departures();
         html! {
             <section class={classes!("stage", self.compare.then_some("comparing"))} aria-label="Service diagram">
                 <div class="panes">
@@ -41,8 +37,10 @@ impl App {
                                 if self.panes.len() > 1 {
                                     <figcaption class="pane-label">
                                         { &pane.label }
-                                        if !changed.is_empty() {
-                                            <span class="pane-changed">{ format!(" · changed: {}", changed.join(", ")) }</span>
+                                        // A pane's name says what it was set up to show;
+                                        // then, what the controls have changed in it.
+                                        if let Some(note) = pane.change_note() {
+                                            <span class="pane-changed">{ note }</span>
                                         }
                                     </figcaption>
                                 }
@@ -195,10 +193,19 @@ impl App {
                 if late { lab::answer(q, &sim, &main.log.borrow()) } else { None }
             });
             let now = main.figures.sim_seconds;
-            // With the controls moved off the experiment's settings, the run
-            // answers another question: it is shown, not marked right.
-            let changed = self.departures();
-            let graded = changed.is_empty();
+            // Changed from the experiment as set (now, or earlier in the
+            // run), the run answers another question: its figure is shown,
+            // no choice marked right.
+            let changed = main.changes();
+            let graded =
+                changed.is_empty() && main.runs_as_set_up() && !self.changed_mid_run.get();
+            let how = if !changed.is_empty() {
+                format!("with {}", changed.join("; "))
+            } else if !main.runs_as_set_up() {
+                "with settings changed from the experiment's".to_string()
+            } else {
+                "with a control moved during the run".to_string()
+            };
             html! {
                 <div class="question" id="question">
                     <p class="ask"><strong>{ "Predict, then run: " }</strong>{ &q.ask }</p>
@@ -219,9 +226,8 @@ impl App {
                         { match (&answer, self.guess) {
                             (None, _) => format!("The run answers at t = {:.0} s (now {:.0} s).", q.after_s, now),
                             (Some(a), _) if !graded => format!(
-                                "The run measured {}, with {}: not the experiment as set, which the question is about. Put those controls back (or open the experiment again) for its answer.",
-                                lab::show(&q.measure, a.measured),
-                                changed.join(", ")),
+                                "The run measured {}, {how}: not the experiment as set, which the question is about. Open the experiment again for its answer.",
+                                lab::show(&q.measure, a.measured)),
                             (Some(a), guess) => {
                                 let verdict = match guess {
                                     Some(g) if g == a.nearest => "You were right.",
@@ -282,12 +288,6 @@ impl App {
         }
     }
 
-    /// How the controls now differ from the experiment's own settings, in
-    /// words; empty when they do not (the seed aside).
-    pub(crate) fn departures(&self) -> Vec<String> {
-        Settings::read(&self.panes[0].sim.borrow()).differences(&self.baseline.defaults)
-    }
-
     /// The key figures of both panes side by side.
     pub(crate) fn view_comparison(&self) -> Html {
         let figures: Vec<(String, KeyFigures)> = self
@@ -302,7 +302,7 @@ impl App {
         let last_name =
             self.panes[0].sim.borrow().scenario().services.last().map(|s| s.name.clone());
         let amplification = format!(
-            "Attempts at {} per request, requests settled in the last {AMPLIFICATION_SECONDS} s",
+            "Attempts at {} per request, requests settled in the last {AMPLIFICATION_SECONDS} s (since the last change at most)",
             last_name.as_deref().unwrap_or("the last service")
         );
         let busiest = format!("Busiest worker pool, last {RATE_SECONDS} s");

@@ -548,3 +548,40 @@ async fn a_question_is_marked_only_for_the_experiment_as_set() {
         root.remove();
     }
 }
+
+/// A control moved away and back during the run leaves the controls as
+/// set but the run changed: the question is not marked. A restart runs
+/// the experiment as set from the start, and it is marked again.
+#[wasm_bindgen_test]
+async fn a_control_moved_during_the_run_leaves_the_question_unmarked_until_a_restart() {
+    let (app, root) = mount_at("?preset=circuit-breaker&t=5");
+    TimeoutFuture::new(300).await;
+    let reach = |root: Element, at: f64| async move {
+        for _ in 0..300 {
+            if clock_seconds(&root) >= at {
+                break;
+            }
+            TimeoutFuture::new(100).await;
+        }
+        TimeoutFuture::new(300).await;
+        assert!(clock_seconds(&root) >= at, "the run got to {}", clock_seconds(&root));
+    };
+    reach(root.clone(), 5.0).await;
+    set(&root, "input#error-rate", "50", "input");
+    TimeoutFuture::new(200).await;
+    set(&root, "input#error-rate", "0", "input");
+    set(&root, "#speed", "20", "change");
+    reach(root.clone(), 61.0).await;
+    let answer = text(&root, "#answer");
+    assert!(root.query_selector("#question .choice.right").unwrap().is_none(), "{answer}");
+    assert!(answer.contains("with a control moved during the run"), "{answer}");
+
+    find(&root, "#restart").dyn_into::<web_sys::HtmlElement>().unwrap().click();
+    TimeoutFuture::new(300).await;
+    reach(root.clone(), 61.0).await;
+    let answer = text(&root, "#answer");
+    let marked = root.query_selector("#question .choice.right").unwrap();
+    assert_eq!(marked.map(|m| m.get_attribute("data-value")), Some(Some("4".into())), "{answer}");
+    app.destroy();
+    root.remove();
+}
