@@ -187,9 +187,8 @@ pub enum Msg {
 /// same load and seed, moved in lockstep.
 struct Pane {
     label: String,
-    /// The scenario the pane was made to show, and its controls' values
-    /// then: what its label and its lesson's question are about.
-    set_up: Scenario,
+    /// The controls' values when the pane was made: what its label and its
+    /// lesson's question are about.
     set_up_settings: Settings,
     sim: Rc<RefCell<Sim>>,
     /// Breaker transitions, budget refusals and chaos marks, read by the
@@ -206,7 +205,6 @@ impl Pane {
         let figures = Figures::read(&sim, &log, false);
         Ok(Pane {
             label,
-            set_up: sim.scenario().clone(),
             set_up_settings: Settings::read(&sim),
             sim: Rc::new(RefCell::new(sim)),
             log: Rc::new(RefCell::new(log)),
@@ -223,26 +221,16 @@ impl Pane {
         Settings::read(&self.sim.borrow()).differences(&self.set_up_settings)
     }
 
-    /// Whether the pane runs the scenario it was set up with, the seed
-    /// aside. Stricter than its controls reading as set: moving a control
-    /// away and back can leave the run changed (the load slider replaces a
-    /// schedule of rates; the retries slider sets every hop).
-    fn runs_as_set_up(&self) -> bool {
-        let sim = self.sim.borrow();
-        let now = sim.scenario();
-        *now == Scenario { seed: now.seed, ..self.set_up.clone() }
-    }
-
     /// The note after the pane's name that says how its run was changed
-    /// (" · changed: breaker off"), on the page and in an export alike.
-    fn change_note(&self) -> Option<String> {
+    /// (" · changed: breaker off"), on the page and in an export alike;
+    /// `moved` when controls were moved since the experiment opened, which
+    /// may have changed the run where the controls read as set.
+    fn change_note(&self, moved: bool) -> Option<String> {
         let changes = self.changes();
         if !changes.is_empty() {
             Some(format!(" · changed: {}", changes.join("; ")))
-        } else if !self.runs_as_set_up() {
-            Some(" · changed".into())
         } else {
-            None
+            moved.then(|| " · changed".into())
         }
     }
 }
@@ -264,10 +252,13 @@ struct Drag {
 pub struct App {
     experiment: Experiment,
     panes: Vec<Pane>,
-    /// Whether a control changed the run after it started: its figures
-    /// then mix two settings, whatever the controls read now. A restart
-    /// clears it.
-    changed_mid_run: Cell<bool>,
+    /// Whether a control has changed the runs since the experiment opened
+    /// (a link's own settings aside: the panes' differences name those).
+    /// Controls that read as set need not mean the run is as set: a run
+    /// changed midway mixes two settings, and moving the load slider away
+    /// and back drops a schedule of rates, the retries slider sets every
+    /// hop. So a restart keeps it; opening the experiment again clears it.
+    controls_moved: Cell<bool>,
     compare: bool,
     playback: Rc<Cell<Playback>>,
     animation: Option<AnimationLoop>,
@@ -351,6 +342,7 @@ impl App {
     /// for and the experiment has one.
     fn open(&mut self, experiment: Experiment, compare: bool) {
         self.answer.borrow_mut().take();
+        self.controls_moved.set(false);
         let main_label = experiment
             .scenario
             .lesson
@@ -395,9 +387,7 @@ impl App {
     /// Applies a change to every pane, so that the panes keep differing
     /// only where the comparison says.
     fn each(&self, change: impl Fn(&mut Sim) -> Result<(), ParamError>) -> Result<(), String> {
-        if self.panes[0].sim.borrow().now() > 0 {
-            self.changed_mid_run.set(true);
-        }
+        self.controls_moved.set(true);
         for pane in &self.panes {
             change(&mut pane.sim.borrow_mut()).map_err(|e| e.to_string())?;
         }
@@ -422,7 +412,6 @@ impl App {
         }
         self.guess = None;
         self.chart_end.set(None);
-        self.changed_mid_run.set(false);
     }
 
     /// Puts the panes at a view's settings, from the start, and the page
@@ -444,6 +433,7 @@ impl App {
         self.pause_at.set(view.until_s.map(micros));
         self.fast_forward.set((view.start_s > 0.0).then(|| micros(view.start_s)));
         self.fast_forwarding = (view.start_s > 0.0).then_some(view.start_s);
+        self.controls_moved.set(false);
     }
 
     /// The view as it stands: what a link to this page says.
@@ -771,7 +761,8 @@ impl App {
             .filter_map(|pane| {
                 let canvas = pane.canvas.cast::<HtmlCanvasElement>()?;
                 let (w, h) = (canvas.client_width() as f64, canvas.client_height() as f64);
-                let caption = format!("{}{}", pane.label, pane.change_note().unwrap_or_default());
+                let note = pane.change_note(self.controls_moved.get()).unwrap_or_default();
+                let caption = format!("{}{note}", pane.label);
                 (w > 0.0 && h > 0.0).then_some(Exported { pane, caption, w, h })
             })
             .collect();
@@ -942,7 +933,7 @@ impl Component for App {
             loop_at: Rc::new(Cell::new(None)),
             pause_at: Rc::new(Cell::new(None)),
             answer: Rc::new(RefCell::new(None)),
-            changed_mid_run: Cell::new(false),
+            controls_moved: Cell::new(false),
             fast_forward: Rc::new(Cell::new(None)),
             captioned: Rc::new(Cell::new(false)),
             fast_forwarding: None,
@@ -994,10 +985,13 @@ impl Component for App {
                 // The same settings, now with the comparison beside them (or
                 // without it), from the start.
                 let settings = Settings::read(&self.panes[0].sim.borrow());
+                let moved = self.controls_moved.get();
                 let experiment = self.experiment.clone();
                 self.open(experiment, on);
                 let current = Settings::read(&self.panes[0].sim.borrow());
                 let applied = self.each(|sim| settings.apply(sim, &current));
+                // Carried over, not made: what was moved before still is.
+                self.controls_moved.set(moved);
                 self.restart(settings.seed);
                 self.start.set(0);
                 self.fast_forward.set(None);

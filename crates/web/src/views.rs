@@ -39,7 +39,7 @@ impl App {
                                         { &pane.label }
                                         // A pane's name says what it was set up to show;
                                         // then, what the controls have changed in it.
-                                        if let Some(note) = pane.change_note() {
+                                        if let Some(note) = pane.change_note(self.controls_moved.get()) {
                                             <span class="pane-changed">{ note }</span>
                                         }
                                     </figcaption>
@@ -197,14 +197,11 @@ impl App {
             // run), the run answers another question: its figure is shown,
             // no choice marked right.
             let changed = main.changes();
-            let graded =
-                changed.is_empty() && main.runs_as_set_up() && !self.changed_mid_run.get();
-            let how = if !changed.is_empty() {
-                format!("with {}", changed.join("; "))
-            } else if !main.runs_as_set_up() {
-                "with settings changed from the experiment's".to_string()
+            let graded = changed.is_empty() && !self.controls_moved.get();
+            let how = if changed.is_empty() {
+                "with controls moved since the experiment opened".to_string()
             } else {
-                "with a control moved during the run".to_string()
+                format!("with {}", changed.join("; "))
             };
             html! {
                 <div class="question" id="question">
