@@ -353,6 +353,19 @@ fn clock_seconds(root: &Element) -> f64 {
     clock.trim_start_matches("t = ").trim_end_matches(" s").parse().unwrap_or(0.0)
 }
 
+/// Waits (30 s at most) until the run's clock shows `at` seconds or more,
+/// and a little longer, for the figures shown at that time to render.
+async fn run_to(root: &Element, at: f64) {
+    for _ in 0..300 {
+        if clock_seconds(root) >= at {
+            break;
+        }
+        TimeoutFuture::new(100).await;
+    }
+    TimeoutFuture::new(300).await;
+    assert!(clock_seconds(root) >= at, "the run got to {} s, not {at}", clock_seconds(root));
+}
+
 /// A small deterministic generator for the abuse test: the same sequence
 /// of gestures on every run, so that a failure can be replayed.
 struct Gestures(u64);
@@ -524,14 +537,7 @@ async fn a_question_is_marked_only_for_the_experiment_as_set() {
     {
         let (app, root) = mount_at(query);
         TimeoutFuture::new(300).await;
-        for _ in 0..300 {
-            if clock_seconds(&root) >= 61.0 {
-                break;
-            }
-            TimeoutFuture::new(100).await;
-        }
-        TimeoutFuture::new(300).await;
-        assert!(clock_seconds(&root) >= 61.0, "{query}: the run got to {}", clock_seconds(&root));
+        run_to(&root, 61.0).await;
         let answer = text(&root, "#answer");
         let marked = root.query_selector("#question .choice.right").unwrap();
         let labels = text(&root, ".panes");
@@ -546,13 +552,7 @@ async fn a_question_is_marked_only_for_the_experiment_as_set() {
                 TimeoutFuture::new(200).await;
             }
             set(&root, "#speed", "20", "change");
-            for _ in 0..300 {
-                if clock_seconds(&root) >= 61.0 {
-                    break;
-                }
-                TimeoutFuture::new(100).await;
-            }
-            TimeoutFuture::new(300).await;
+            run_to(&root, 61.0).await;
             let marked = root.query_selector("#question .choice.right").unwrap();
             let answer = text(&root, "#answer");
             assert!(marked.is_some(), "after the comparison went and came back: {answer}");
@@ -574,22 +574,12 @@ async fn a_question_is_marked_only_for_the_experiment_as_set() {
 async fn a_control_moved_away_and_back_leaves_the_question_unmarked_until_reopened() {
     let (app, root) = mount_at("?preset=circuit-breaker&t=5");
     TimeoutFuture::new(300).await;
-    let reach = |root: Element, at: f64| async move {
-        for _ in 0..300 {
-            if clock_seconds(&root) >= at {
-                break;
-            }
-            TimeoutFuture::new(100).await;
-        }
-        TimeoutFuture::new(300).await;
-        assert!(clock_seconds(&root) >= at, "the run got to {}", clock_seconds(&root));
-    };
-    reach(root.clone(), 5.0).await;
+    run_to(&root, 5.0).await;
     set(&root, "input#error-rate", "50", "input");
     TimeoutFuture::new(200).await;
     set(&root, "input#error-rate", "0", "input");
     set(&root, "#speed", "20", "change");
-    reach(root.clone(), 61.0).await;
+    run_to(&root, 61.0).await;
     let answer = text(&root, "#answer");
     assert!(root.query_selector("#question .choice.right").unwrap().is_none(), "{answer}");
     assert!(answer.contains("with controls moved since the experiment opened"), "{answer}");
@@ -597,13 +587,13 @@ async fn a_control_moved_away_and_back_leaves_the_question_unmarked_until_reopen
 
     find(&root, "#restart").dyn_into::<web_sys::HtmlElement>().unwrap().click();
     TimeoutFuture::new(300).await;
-    reach(root.clone(), 61.0).await;
+    run_to(&root, 61.0).await;
     assert!(root.query_selector("#question .choice.right").unwrap().is_none());
 
     set(&root, "#experiment", "circuit-breaker", "change");
     TimeoutFuture::new(300).await;
     set(&root, "#speed", "20", "change");
-    reach(root.clone(), 61.0).await;
+    run_to(&root, 61.0).await;
     let answer = text(&root, "#answer");
     let marked = root.query_selector("#question .choice.right").unwrap();
     assert_eq!(marked.map(|m| m.get_attribute("data-value")), Some(Some("4".into())), "{answer}");
