@@ -95,7 +95,13 @@ impl App {
             }
             Control::Load => {
                 let load = scenario.load.rate_per_sec;
-                let text = format!("{load:.0} req/s");
+                // Under a schedule of rates the slider holds the starting
+                // rate; what the client sends now is said beside it.
+                let text = if scenario.load.schedule.is_empty() {
+                    format!("{load:.0} req/s")
+                } else {
+                    format!("{:.0} req/s now, on a schedule", sim.current_rate())
+                };
                 html! {
                     <div class={self.control_class(Control::Load)}>
                         <label for="load">{ "Client load" }</label>

@@ -46,7 +46,7 @@ pub const BACKOFF_CAP_MS: f64 = 1_000.0;
 /// The choices of the backoff select: its option value, the option's text,
 /// and the jitter it applies (`None` keeps the scenario's fixed pause).
 pub const BACKOFF_CHOICES: [(&str, &str, Option<Jitter>); 5] = [
-    ("off", "fixed pause (scenario)", None),
+    ("off", "fixed pause", None),
     ("none", "exponential, no jitter", Some(Jitter::None)),
     ("full", "exponential, full jitter", Some(Jitter::Full)),
     ("equal", "exponential, equal jitter", Some(Jitter::Equal)),
@@ -101,12 +101,21 @@ fn backoff_config(spec: &CallSpec, jitter: Option<Jitter>) -> BackoffConfig {
             jitter: Jitter::None,
             ..BackoffConfig::default()
         },
-        Some(jitter) => BackoffConfig {
-            kind: BackoffKind::Exponential,
-            base_ms: BACKOFF_BASE_MS,
-            cap_ms: BACKOFF_CAP_MS,
-            jitter,
-            ..BackoffConfig::default()
+        // An edge with an exponential backoff of its own keeps its shape
+        // (base, multiplier, ceiling) and takes the chosen jitter, so that
+        // the menu's "no jitter" in a lesson on jitter runs the lesson's
+        // own backoff without it; other edges get the page's.
+        Some(jitter) => match &spec.backoff {
+            Some(own) if own.kind == BackoffKind::Exponential => {
+                BackoffConfig { jitter, ..own.clone() }
+            }
+            _ => BackoffConfig {
+                kind: BackoffKind::Exponential,
+                base_ms: BACKOFF_BASE_MS,
+                cap_ms: BACKOFF_CAP_MS,
+                jitter,
+                ..BackoffConfig::default()
+            },
         },
     }
 }
@@ -245,12 +254,14 @@ pub fn breaker_help(sim: &Sim) -> String {
     }
 }
 
-/// The call whose backoff the page shows: the first with a backoff of its
-/// own, else the first that retries, else the first.
+/// The call whose backoff the page shows: the first that retries with a
+/// backoff of its own, else the first with a backoff, else the first that
+/// retries, else the first.
 fn backoff_hop(calls: &[CallSpec]) -> Option<&CallSpec> {
     calls
         .iter()
-        .find(|c| c.backoff.is_some())
+        .find(|c| c.retries > 0 && c.backoff.is_some())
+        .or_else(|| calls.iter().find(|c| c.backoff.is_some()))
         .or_else(|| calls.iter().find(|c| c.retries > 0))
         .or_else(|| calls.first())
 }
@@ -385,5 +396,28 @@ mod help_tests {
         assert_eq!(Choices::read(&jitter).backoff, "full");
         let fixed = backoff_help(&sim_of("retry-chain"));
         assert!(fixed.starts_with("Now a fixed pause of"), "{fixed}");
+    }
+
+    /// In the lesson on jitter, the menu's "exponential, no jitter" runs
+    /// what the comparison pane runs: the lesson's own backoff without its
+    /// jitter, the same run to the last count.
+    #[wasm_bindgen_test]
+    fn no_jitter_from_the_menu_is_the_lesson_s_comparison() {
+        let experiment = crate::lab::Experiment::load("backoff-jitter").unwrap();
+        let mut chosen = Sim::new(experiment.scenario).unwrap();
+        set_backoff(&mut chosen, "none").unwrap();
+        let mut variant = Sim::new(experiment.variant.unwrap()).unwrap();
+        chosen.advance_to(20 * brownout_sim::time::SECOND);
+        variant.advance_to(20 * brownout_sim::time::SECOND);
+        let help = backoff_help(&chosen);
+        assert!(
+            help.starts_with("Now exponential: 50 ms × 2ⁿ, capped at 2.0 s, no jitter"),
+            "{help}"
+        );
+        assert_eq!(chosen.metrics().totals().digest(), variant.metrics().totals().digest());
+        // Back to full jitter: the lesson's own backoff again.
+        set_backoff(&mut chosen, "full").unwrap();
+        let help = backoff_help(&chosen);
+        assert!(help.contains("50 ms × 2ⁿ, capped at 2.0 s, full jitter"), "{help}");
     }
 }

@@ -600,3 +600,19 @@ async fn a_control_moved_away_and_back_leaves_the_question_unmarked_until_reopen
     app.destroy();
     root.remove();
 }
+
+/// Under a schedule of rates the load control says what the client sends
+/// now, not only where its slider starts; moved, the slider's rate
+/// replaces the schedule and the control says that rate.
+#[wasm_bindgen_test]
+async fn the_load_control_says_the_rate_a_schedule_sends_now() {
+    let (app, root) = mount_at("?preset=load-spike&t=30");
+    TimeoutFuture::new(300).await;
+    run_to(&root, 30.0).await;
+    assert_eq!(text(&root, "#load + output"), "300 req/s now, on a schedule");
+    set(&root, "input#load", "50", "input");
+    TimeoutFuture::new(300).await;
+    assert_eq!(text(&root, "#load + output"), "50 req/s");
+    app.destroy();
+    root.remove();
+}
