@@ -337,12 +337,21 @@ pub fn paint(
             ctx.stroke();
         }
     }
-    if let Some((s, text)) = marks.last() {
-        let p = panel(0);
-        ctx.set_fill_style_str(c.fault);
-        ctx.set_font("600 12px system-ui, sans-serif");
-        ctx.set_text_align("left");
-        let _ = ctx.fill_text(&format!("⚡ {text}"), p.x_of(*s) + 3.0, p.y + 2.0);
+    // Each mark named at the top of the first panel, beside its line, as
+    // far as the names fit: the newest first, an older one where it does
+    // not run into the one after it.
+    let p = panel(0);
+    ctx.set_fill_style_str(c.fault);
+    ctx.set_font("600 12px system-ui, sans-serif");
+    ctx.set_text_align("left");
+    let labels: Vec<(f64, String)> =
+        marks.iter().map(|(s, text)| (p.x_of(*s) + 3.0, format!("⚡ {text}"))).collect();
+    let spans: Vec<(f64, f64)> =
+        labels.iter().map(|(x, text)| (*x, text_width(ctx, text))).collect();
+    for ((x, text), named) in labels.iter().zip(named_marks(&spans, p.x + p.w)) {
+        if named {
+            let _ = ctx.fill_text(text, *x, p.y + 2.0);
+        }
     }
 
     // The time axis, under each panel of the last row.
@@ -449,6 +458,24 @@ fn fit_title(
         cut.pop();
     }
     (TITLE_FONT_SMALL, format!("{}…", cut.trim_end()))
+}
+
+/// Which chaos marks get their name drawn: `spans` are the names' left
+/// edges and widths, oldest first. The newest is always named; going back
+/// in time, a name is drawn where it ends clear of the next one drawn and
+/// of the panel's right edge `right` (an older mark keeps its line).
+fn named_marks(spans: &[(f64, f64)], right: f64) -> Vec<bool> {
+    const GAP: f64 = 6.0;
+    let mut named = vec![false; spans.len()];
+    let mut limit = f64::INFINITY;
+    for (i, &(x, w)) in spans.iter().enumerate().rev() {
+        let newest = i + 1 == spans.len();
+        if newest || (x + w + GAP <= limit && x + w <= right) {
+            named[i] = true;
+            limit = x;
+        }
+    }
+    named
 }
 
 /// The time labels under a panel: the first second it shows and the end.
@@ -675,6 +702,19 @@ mod tests {
                 assert_eq!(services, 3, "at {width} px: {pools}");
             }
         }
+    }
+
+    #[wasm_bindgen_test]
+    fn chaos_marks_are_named_where_their_names_fit() {
+        // A brownout from 10 s to 35 s on a 500-pixel panel: both named.
+        assert_eq!(named_marks(&[(100.0, 120.0), (350.0, 120.0)], 500.0), [true, true]);
+        // Two marks a second apart: the newer is named, the older would
+        // run into it and is not.
+        assert_eq!(named_marks(&[(100.0, 120.0), (110.0, 120.0)], 500.0), [false, true]);
+        // Three, the middle one crowded out, the first clear of the last.
+        let spans = [(0.0, 50.0), (60.0, 120.0), (100.0, 80.0)];
+        assert_eq!(named_marks(&spans, 500.0), [true, false, true]);
+        assert!(named_marks(&[], 500.0).is_empty());
     }
 
     #[wasm_bindgen_test]
