@@ -212,9 +212,7 @@ impl Pane {
             figures,
         })
     }
-}
 
-impl Pane {
     /// What the controls changed in this pane's run from what it was set
     /// up to show, in words, one entry a control.
     fn changes(&self) -> Vec<String> {
@@ -384,10 +382,17 @@ impl App {
         *self.placement.borrow_mut() = load_placement(self.experiment.id);
     }
 
-    /// Applies a change to every pane, so that the panes keep differing
-    /// only where the comparison says.
+    /// Applies a control's change to every pane, so that the panes keep
+    /// differing only where the comparison says, and notes that a control
+    /// moved.
     fn each(&self, change: impl Fn(&mut Sim) -> Result<(), ParamError>) -> Result<(), String> {
         self.controls_moved.set(true);
+        self.on_panes(change)
+    }
+
+    /// Applies a change to every pane that no control made: a link's
+    /// settings, or the same settings carried over to new panes.
+    fn on_panes(&self, change: impl Fn(&mut Sim) -> Result<(), ParamError>) -> Result<(), String> {
         for pane in &self.panes {
             change(&mut pane.sim.borrow_mut()).map_err(|e| e.to_string())?;
         }
@@ -418,7 +423,7 @@ impl App {
     /// at its speed, theme, framing and times.
     fn apply_view(&mut self, view: &View) {
         let current = Settings::read(&self.panes[0].sim.borrow());
-        if let Err(e) = self.each(|sim| view.settings.apply(sim, &current)) {
+        if let Err(e) = self.on_panes(|sim| view.settings.apply(sim, &current)) {
             self.notice = Some(format!("the address's settings do not apply: {e}"));
         }
         self.restart(view.settings.seed);
@@ -433,7 +438,6 @@ impl App {
         self.pause_at.set(view.until_s.map(micros));
         self.fast_forward.set((view.start_s > 0.0).then(|| micros(view.start_s)));
         self.fast_forwarding = (view.start_s > 0.0).then_some(view.start_s);
-        self.controls_moved.set(false);
     }
 
     /// The view as it stands: what a link to this page says.
@@ -985,13 +989,14 @@ impl Component for App {
                 // The same settings, now with the comparison beside them (or
                 // without it), from the start.
                 let settings = Settings::read(&self.panes[0].sim.borrow());
+                // What was moved before still is, carried over to the new
+                // panes.
                 let moved = self.controls_moved.get();
                 let experiment = self.experiment.clone();
                 self.open(experiment, on);
-                let current = Settings::read(&self.panes[0].sim.borrow());
-                let applied = self.each(|sim| settings.apply(sim, &current));
-                // Carried over, not made: what was moved before still is.
                 self.controls_moved.set(moved);
+                let current = Settings::read(&self.panes[0].sim.borrow());
+                let applied = self.on_panes(|sim| settings.apply(sim, &current));
                 self.restart(settings.seed);
                 self.start.set(0);
                 self.fast_forward.set(None);
